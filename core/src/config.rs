@@ -1,0 +1,1 @@
+//! `driftless.toml`: lint levels, strict mode, extern objects, ignored files.

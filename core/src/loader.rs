@@ -1,0 +1,1 @@
+//! The only filesystem code of the core: reads a migrations folder into a [`Folder`].

@@ -1,0 +1,98 @@
+//! Constructors for the code `migrations!` generates. Not a public API: the macro crate is
+//! pinned to this crate's exact version, so they may change in any release.
+
+use std::borrow::Cow;
+
+pub use crate::migrations::{Dialect, MigrationState, ObjectKind};
+use crate::migrations::{Hazard, Migration, Migrations, ObjectName, Statement};
+
+/// Builds the embedded set.
+pub const fn migrations(
+    namespace: &'static str,
+    dialect: Dialect,
+    debug_assertions: bool,
+    migrations: &'static [Migration],
+) -> Migrations {
+    Migrations {
+        namespace: Cow::Borrowed(namespace),
+        dialect,
+        debug_assertions,
+        migrations: Cow::Borrowed(migrations),
+    }
+}
+
+/// Builds one migration.
+#[allow(clippy::too_many_arguments)]
+pub const fn migration(
+    version: u64,
+    description: &'static str,
+    path: &'static str,
+    sql: &'static str,
+    checksum: [u8; 32],
+    state: MigrationState,
+    transactional: bool,
+    statements: &'static [Statement],
+    creates: &'static [ObjectName],
+) -> Migration {
+    Migration {
+        version,
+        description: Cow::Borrowed(description),
+        path: Cow::Borrowed(path),
+        sql: Cow::Borrowed(sql),
+        checksum,
+        state,
+        transactional,
+        statements: Cow::Borrowed(statements),
+        creates: Cow::Borrowed(creates),
+    }
+}
+
+/// Builds one statement.
+pub const fn statement(start: usize, end: usize, hazards: &'static [Hazard]) -> Statement {
+    Statement {
+        start,
+        end,
+        hazards: Cow::Borrowed(hazards),
+    }
+}
+
+/// Builds one data-loss hazard.
+pub const fn hazard(
+    code: &'static str,
+    object: ObjectName,
+    empty_table: Option<ObjectName>,
+    message: &'static str,
+) -> Hazard {
+    Hazard {
+        code: Cow::Borrowed(code),
+        object,
+        empty_table,
+        message: Cow::Borrowed(message),
+    }
+}
+
+/// Builds one object name.
+pub const fn object(
+    kind: ObjectKind,
+    schema: Option<&'static str>,
+    name: &'static str,
+    column: Option<&'static str>,
+) -> ObjectName {
+    ObjectName {
+        kind,
+        schema: match schema {
+            Some(s) => Some(Cow::Borrowed(s)),
+            None => None,
+        },
+        name: Cow::Borrowed(name),
+        column: match column {
+            Some(c) => Some(Cow::Borrowed(c)),
+            None => None,
+        },
+    }
+}
+
+/// A placeholder the macro emits after a compile error, so one mistake gives one error.
+pub const fn placeholder() -> Migrations {
+    migrations("", Dialect::Sqlite, cfg!(debug_assertions), &[])
+}

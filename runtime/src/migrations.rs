@@ -1,0 +1,251 @@
+//! The embedded value: plain data describing checked migrations, built by `migrations!` as a
+//! constant (or at run time by [`Migrations::load`] with the `load` feature).
+
+use std::borrow::Cow;
+use std::fmt;
+
+/// The SQL dialect a set of migrations was checked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Dialect {
+    /// PostgreSQL.
+    Postgres,
+    /// MySQL and MariaDB.
+    Mysql,
+    /// SQLite.
+    Sqlite,
+}
+
+impl Dialect {
+    /// `postgres`, `mysql` or `sqlite`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Dialect::Postgres => "postgres",
+            Dialect::Mysql => "mysql",
+            Dialect::Sqlite => "sqlite",
+        }
+    }
+}
+
+impl fmt::Display for Dialect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Whether a migration is locked in `driftless.lock`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MigrationState {
+    /// Not locked yet: a release binary refuses to apply it unless `allow_drafts` is set.
+    Draft,
+    /// Locked: its checksum is committed.
+    Locked,
+    /// Locked by `driftless lock --adopt` (a history that already ran elsewhere).
+    Adopted,
+}
+
+/// What kind of object an [`ObjectName`] names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ObjectKind {
+    /// A schema or (MySQL) database.
+    Schema,
+    /// A table.
+    Table,
+    /// A column: `name` is its table.
+    Column,
+    /// A view.
+    View,
+    /// An index.
+    Index,
+    /// A type; `column` holds an enum value when one is meant.
+    Type,
+    /// A sequence.
+    Sequence,
+}
+
+/// A schema object, normalised as the analysis saw it (PostgreSQL: unquoted names folded to
+/// lowercase; MySQL, SQLite: as written, compared case-insensitively).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ObjectName {
+    pub(crate) kind: ObjectKind,
+    pub(crate) schema: Option<Cow<'static, str>>,
+    pub(crate) name: Cow<'static, str>,
+    pub(crate) column: Option<Cow<'static, str>>,
+}
+
+impl ObjectName {
+    /// The kind of object.
+    pub fn kind(&self) -> ObjectKind {
+        self.kind
+    }
+    /// The schema, when the statement named one.
+    pub fn schema(&self) -> Option<&str> {
+        self.schema.as_deref()
+    }
+    /// The object's name (a column's table).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    /// The column (or enum value).
+    pub fn column(&self) -> Option<&str> {
+        self.column.as_deref()
+    }
+}
+
+impl fmt::Display for ObjectName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(schema) = &self.schema {
+            write!(f, "{schema}.")?;
+        }
+        f.write_str(&self.name)?;
+        if let Some(column) = &self.column {
+            write!(f, ".{column}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A data-loss hazard of a statement, acknowledged in the file (or adopted). At deploy time it
+/// needs the operator's consent unless no data that existed can be lost.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Hazard {
+    pub(crate) code: Cow<'static, str>,
+    pub(crate) object: ObjectName,
+    pub(crate) empty_table: Option<ObjectName>,
+    pub(crate) message: Cow<'static, str>,
+}
+
+impl Hazard {
+    /// The diagnostic code (`drop-column`).
+    pub fn code(&self) -> &str {
+        &self.code
+    }
+    /// The object whose data is at stake.
+    pub fn object(&self) -> &ObjectName {
+        &self.object
+    }
+    /// The table whose emptiness means nothing can be lost, if any.
+    pub fn empty_table(&self) -> Option<&ObjectName> {
+        self.empty_table.as_ref()
+    }
+    /// What happens (`dropping column `users.email` loses its data`).
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+/// One statement of a migration: a byte range of its SQL.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Statement {
+    pub(crate) start: usize,
+    pub(crate) end: usize,
+    pub(crate) hazards: Cow<'static, [Hazard]>,
+}
+
+impl Statement {
+    /// The byte range in [`Migration::sql`].
+    pub fn range(&self) -> std::ops::Range<usize> {
+        self.start..self.end
+    }
+    /// Its data-loss hazards.
+    pub fn hazards(&self) -> &[Hazard] {
+        &self.hazards
+    }
+}
+
+/// One checked migration.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Migration {
+    pub(crate) version: u64,
+    pub(crate) description: Cow<'static, str>,
+    pub(crate) path: Cow<'static, str>,
+    pub(crate) sql: Cow<'static, str>,
+    pub(crate) checksum: [u8; 32],
+    pub(crate) state: MigrationState,
+    pub(crate) transactional: bool,
+    pub(crate) statements: Cow<'static, [Statement]>,
+    pub(crate) creates: Cow<'static, [ObjectName]>,
+}
+
+impl Migration {
+    /// The version (ordering is numeric).
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+    /// The description part of the file name (`create_users`).
+    pub fn description(&self) -> &str {
+        &self.description
+    }
+    /// The file, relative to the migrations folder (`0001_create_users.sql`).
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+    /// The SQL text as written.
+    pub fn sql(&self) -> &str {
+        &self.sql
+    }
+    /// SHA-256 of the content (CRLF→LF, leading BOM removed).
+    pub fn checksum(&self) -> &[u8; 32] {
+        &self.checksum
+    }
+    /// The checksum as lowercase hex, as stored in the history table.
+    pub fn checksum_hex(&self) -> String {
+        self.checksum.iter().map(|b| format!("{b:02x}")).collect()
+    }
+    /// Draft, locked or adopted.
+    pub fn state(&self) -> MigrationState {
+        self.state
+    }
+    /// Whether it runs in one transaction with its history row (false for `no-transaction`).
+    pub fn is_transactional(&self) -> bool {
+        self.transactional
+    }
+    /// Its statements, in order.
+    pub fn statements(&self) -> &[Statement] {
+        &self.statements
+    }
+    /// The text of each statement, in order, exactly as it is sent to the database.
+    pub fn statement_sql(&self) -> impl Iterator<Item = &str> + '_ {
+        self.statements.iter().map(|s| &self.sql[s.start..s.end])
+    }
+    /// Its data-loss hazards.
+    pub fn hazards(&self) -> impl Iterator<Item = &Hazard> + '_ {
+        self.statements.iter().flat_map(|s| s.hazards.iter())
+    }
+    /// Objects it creates that did not exist before it.
+    pub fn creates(&self) -> &[ObjectName] {
+        &self.creates
+    }
+}
+
+/// A checked set of migrations for one namespace, as embedded by `migrations!`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Migrations {
+    pub(crate) namespace: Cow<'static, str>,
+    pub(crate) dialect: Dialect,
+    pub(crate) debug_assertions: bool,
+    pub(crate) migrations: Cow<'static, [Migration]>,
+}
+
+impl Migrations {
+    /// The namespace; empty for the application's default namespace.
+    pub fn namespace(&self) -> &str {
+        &self.namespace
+    }
+    /// The dialect the migrations were checked for.
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+    /// Whether the crate that embedded them was built with debug assertions.
+    pub fn debug_assertions(&self) -> bool {
+        self.debug_assertions
+    }
+    /// The migrations, ordered by version.
+    pub fn migrations(&self) -> &[Migration] {
+        &self.migrations
+    }
+    /// Returns the same migrations in another namespace (for a library embedding its schema).
+    pub fn with_namespace(mut self, namespace: impl Into<Cow<'static, str>>) -> Migrations {
+        self.namespace = namespace.into();
+        self
+    }
+}
