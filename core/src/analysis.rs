@@ -451,3 +451,139 @@ fn hazard_advice(code: Code) -> &'static str {
         _ => "review it",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lockfile::{LockRequest, lock};
+
+    /// Diagnostics as `severity code file:line`, errors and warnings only.
+    fn summary(a: &Analysis) -> Vec<String> {
+        a.diagnostics
+            .iter()
+            .filter(|d| d.severity >= Severity::Warning)
+            .map(|d| {
+                let place = match (&d.file, &d.range) {
+                    (Some(f), Some(r)) => {
+                        let line = a.source(f).map_or(0, |s| crate::diagnostic::Position::of(s, r.start).line);
+                        format!("{f}:{line}")
+                    }
+                    (Some(f), None) => f.clone(),
+                    _ => "-".into(),
+                };
+                format!("{} {} {place}", d.severity.as_str(), d.code)
+            })
+            .collect()
+    }
+
+    fn check(folder: &Folder, options: &Options, expect: &[&str]) -> Analysis {
+        let a = analyze(folder, options);
+        assert_eq!(summary(&a), expect, "{:#?}", a.diagnostics);
+        a
+    }
+
+    /// Locks the fixture (sqlite), then applies `edit` to the files.
+    fn locked(fixture: &str, edit: impl FnOnce(&mut Folder)) -> Folder {
+        let mut folder = Folder::from_fixture(fixture);
+        let outcome = lock(&folder, &LockRequest { dialect: Some(Dialect::Sqlite), ..Default::default() })
+            .unwrap_or_else(|a| panic!("{:#?}", a.diagnostics));
+        folder.files.push(crate::folder::File { path: "driftless.lock".into(), content: outcome.lock.render().into_bytes() });
+        edit(&mut folder);
+        folder.files.sort_by(|a, b| a.path.cmp(&b.path));
+        folder
+    }
+
+    const TWO: &str = "-- file: 0001_init.sql\nCREATE TABLE users (id INTEGER PRIMARY KEY);\n-- file: 0002_email.sql\nALTER TABLE users ADD COLUMN email TEXT;\n";
+
+    fn set(folder: &mut Folder, path: &str, content: &str) {
+        folder.files.retain(|f| f.path != path);
+        folder.files.push(crate::folder::File { path: path.into(), content: content.as_bytes().to_vec() });
+    }
+
+    #[test]
+    fn a_locked_folder_is_clean_and_states_are_recorded() {
+        let folder = locked(TWO, |f| set(f, "0003_more.sql", "CREATE TABLE t (id INTEGER);\n"));
+        let a = check(&folder, &Options::default(), &[]);
+        let states: Vec<_> = a.migrations.iter().map(|m| (m.version, m.state)).collect();
+        assert_eq!(states, [(1, MigrationState::Locked), (2, MigrationState::Locked), (3, MigrationState::Draft)]);
+        assert_eq!(a.dialect, Some(Dialect::Sqlite));
+        // Strict mode makes the draft an error.
+        check(&folder, &Options { strict: Some(true), ..Default::default() }, &["error draft-migration 0003_more.sql"]);
+        let mut strict = folder.clone();
+        set(&mut strict, "driftless.toml", "strict = true\n");
+        check(&strict, &Options::default(), &["error draft-migration 0003_more.sql"]);
+    }
+
+    #[test]
+    fn edited_deleted_and_out_of_order() {
+        let edited = locked(TWO, |f| set(f, "0002_email.sql", "ALTER TABLE users ADD COLUMN mail TEXT;\n"));
+        check(&edited, &Options::default(), &["error edited-locked-migration 0002_email.sql"]);
+        // Line endings do not count as an edit.
+        let crlf = locked(TWO, |f| set(f, "0002_email.sql", "ALTER TABLE users ADD COLUMN email TEXT;\r\n"));
+        check(&crlf, &Options::default(), &[]);
+        let deleted = locked(TWO, |f| f.files.retain(|f| f.path != "0002_email.sql"));
+        check(&deleted, &Options::default(), &["error deleted-locked-migration driftless.lock:5"]);
+        let late = locked(TWO, |f| set(f, "0001_5_x.sql", "SELECT 1;\n"));
+        // `0001_5_x.sql` is version 1: a duplicate; a true out-of-order file sorts between.
+        assert!(summary(&analyze(&late, &Options::default())).iter().any(|s| s.contains("duplicate-version")));
+        let mut gap = Folder::from_fixture(&TWO.replace("0002_email", "0005_email"));
+        let outcome = lock(&gap, &LockRequest { dialect: Some(Dialect::Sqlite), ..Default::default() }).unwrap();
+        set(&mut gap, "driftless.lock", &outcome.lock.render());
+        set(&mut gap, "0003_between.sql", "SELECT 1;\n");
+        check(&gap, &Options::default(), &["error out-of-order-migration 0003_between.sql"]);
+    }
+
+    #[test]
+    fn dialect_comes_from_the_lock_file() {
+        let folder = Folder::from_fixture(TWO);
+        check(&folder, &Options::default(), &["error missing-dialect -"]);
+        check(&folder, &Options { dialect: Some(Dialect::Sqlite), ..Default::default() }, &[]);
+        let folder = locked(TWO, |_| {});
+        check(&folder, &Options { dialect: Some(Dialect::Postgres), ..Default::default() }, &["error dialect-mismatch driftless.lock"]);
+        let mut broken = folder.clone();
+        let text = String::from_utf8(broken.get("driftless.lock").unwrap().content.clone()).unwrap();
+        set(&mut broken, "driftless.lock", &text.replace("locked 2", "locked 3"));
+        check(&broken, &Options::default(), &["error corrupt-lock-file driftless.lock:1"]);
+    }
+
+    #[test]
+    fn non_utf8_and_empty_files() {
+        let mut folder = Folder::from_fixture(TWO);
+        folder.files.push(crate::folder::File { path: "0003_bad.sql".into(), content: b"SELECT '\xff';\n".to_vec() });
+        set(&mut folder, "0004_empty.sql", "-- nothing yet\n");
+        folder.files.sort_by(|a, b| a.path.cmp(&b.path));
+        check(
+            &folder,
+            &Options { dialect: Some(Dialect::Sqlite), ..Default::default() },
+            &["error non-utf8 0003_bad.sql", "warning empty-migration 0004_empty.sql"],
+        );
+    }
+
+    #[test]
+    fn lock_refuses_what_it_would_hide() {
+        // An edited locked migration is re-hashed only when named.
+        let edited = locked(TWO, |f| set(f, "0002_email.sql", "ALTER TABLE users ADD COLUMN mail TEXT;\n"));
+        let refused = lock(&edited, &LockRequest::default()).unwrap_err();
+        assert!(refused.diagnostics.iter().any(|d| d.code == Code::EditedLockedMigration));
+        let ok = lock(&edited, &LockRequest { rehash: vec![2], ..Default::default() }).unwrap();
+        assert_eq!(ok.rehashed, [2]);
+        // No dialect, no lock.
+        assert!(lock(&Folder::from_fixture(TWO), &LockRequest::default()).is_err());
+        // A contradicting dialect is an error, not an override.
+        let folder = locked(TWO, |_| {});
+        assert!(lock(&folder, &LockRequest { dialect: Some(Dialect::Mysql), ..Default::default() }).is_err());
+        // Locking twice locks nothing new.
+        let again = lock(&folder, &LockRequest::default()).unwrap();
+        assert!(again.locked.is_empty());
+    }
+
+    #[test]
+    fn bom_keeps_offsets_and_checksum() {
+        let mut folder = Folder::from_fixture(TWO);
+        set(&mut folder, "0003_bom.sql", "\u{feff}CREATE TABLE b (id INTEGER);\n");
+        let a = check(&folder, &Options { dialect: Some(Dialect::Sqlite), ..Default::default() }, &[]);
+        let m = &a.migrations[2];
+        assert_eq!(&m.sql[m.statements[0].range.clone()], "CREATE TABLE b (id INTEGER)");
+        assert_eq!(m.checksum, crate::checksum::checksum(b"CREATE TABLE b (id INTEGER);\n"));
+    }
+}
