@@ -2,6 +2,8 @@
 //! analysis, and rebuilds after a new migration.
 
 mod locks;
+mod parity;
+mod rebuild;
 
 fn fixtures_dir() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
