@@ -10,12 +10,15 @@ use quote::quote;
 
 use crate::args::Args;
 
+/// Looks up an environment variable.
+pub type Lookup = Box<dyn Fn(&str) -> Option<String>>;
+
 /// What the macro reads from its environment, so tests can supply it.
 pub struct Env {
     /// `CARGO_MANIFEST_DIR` of the crate being compiled.
     pub manifest_dir: Option<PathBuf>,
     /// Looks up an environment variable set by the build script.
-    pub var: Box<dyn Fn(&str) -> Option<String>>,
+    pub var: Lookup,
 }
 
 impl Env {
@@ -64,7 +67,7 @@ fn expand(args: &Args, env: &Env) -> syn::Result<TokenStream> {
                     format!(
                         "[missing-build-script]: no build script watches `{written}`, so adding a migration would not rebuild the crate\n  \
                          = help: add `driftless-build` to [build-dependencies] and a build.rs with `fn main() {{ driftless_build::watch({written:?}); }}`\n  \
-                         = help: or pass `build_script = false` to analyse the folder on every build (slower, and a new file needs `touch build.rs` or a change to this file to be seen)"
+                         = help: or pass `build_script = false` to analyse the folder on every build (slower, and a new migration file is seen only when something else makes cargo rebuild the crate)"
                     ),
                 ));
             }
@@ -128,7 +131,9 @@ fn generate(embed: &Embed, folder: &Folder, dir: &Path, args: &Args) -> TokenStr
     .filter(|name| folder.get(name).is_some())
     .map(|name| {
         let path = absolute(dir, name);
-        quote!(const _: &[u8] = ::core::include_bytes!(#path);)
+        quote!(
+            const _: &[u8] = ::core::include_bytes!(#path);
+        )
     });
     let namespace = &args.namespace;
     let dialect = match embed.dialect {
@@ -136,14 +141,17 @@ fn generate(embed: &Embed, folder: &Folder, dir: &Path, args: &Args) -> TokenStr
         Dialect::Mysql => quote!(#private::Dialect::Mysql),
         Dialect::Sqlite => quote!(#private::Dialect::Sqlite),
     };
-    let entries = embed.migrations.iter().map(|m| migration(m, dir));
+    let migrations_slice = slice(
+        quote!(::driftless::Migration),
+        embed.migrations.iter().map(|m| migration(m, dir)).collect(),
+    );
     quote! {{
         #(#tracked)*
         const MIGRATIONS: ::driftless::Migrations = #private::migrations(
             #namespace,
             #dialect,
             ::core::cfg!(debug_assertions),
-            &[#(#entries),*],
+            #migrations_slice,
         );
         MIGRATIONS
     }}
@@ -165,10 +173,17 @@ fn migration(m: &EmbedMigration, dir: &Path) -> TokenStream {
     let statements = m.statements.iter().map(|s| {
         let start = s.range.start;
         let end = s.range.end;
-        let hazards = s.hazards.iter().map(hazard);
-        quote!(#private::statement(#start, #end, &[#(#hazards),*]))
+        let hazards = slice(
+            quote!(::driftless::Hazard),
+            s.hazards.iter().map(hazard).collect(),
+        );
+        quote!(#private::statement(#start, #end, #hazards))
     });
-    let creates = m.creates.iter().map(object);
+    let statements = slice(quote!(::driftless::Statement), statements.collect());
+    let creates = slice(
+        quote!(::driftless::ObjectName),
+        m.creates.iter().map(object).collect(),
+    );
     quote! {
         #private::migration(
             #version,
@@ -178,10 +193,24 @@ fn migration(m: &EmbedMigration, dir: &Path) -> TokenStream {
             [#(#checksum),*],
             #state,
             #transactional,
-            &[#(#statements),*],
-            &[#(#creates),*],
+            #statements,
+            #creates,
         )
     }
+}
+
+/// A `&'static [T]` of values built by const fn calls. The embedded types own `Cow`s, so a
+/// temporary array of them is not promoted to `'static` when passed to a function; the
+/// initializer of a `const` item is extended to `'static` instead, in any context (a `static`,
+/// a `const`, a function body).
+fn slice(ty: TokenStream, items: Vec<TokenStream>) -> TokenStream {
+    if items.is_empty() {
+        return quote!(&[]);
+    }
+    quote!({
+        const ITEMS: &[#ty] = &[#(#items),*];
+        ITEMS
+    })
 }
 
 fn hazard(h: &EmbedHazard) -> TokenStream {

@@ -87,10 +87,7 @@ fn every_fixture_is_covered() {
 fn failing_fixtures_give_located_errors_and_a_placeholder() {
     let env = env_without_build_script();
     for (name, code) in FAILING {
-        let output = expand(
-            &format!("\"fixtures/{name}\", build_script = false"),
-            &env,
-        );
+        let output = expand(&format!("\"fixtures/{name}\", build_script = false"), &env);
         let errors = errors(&output);
         assert!(
             errors.iter().any(|e| e.starts_with(code)),
@@ -102,13 +99,19 @@ fn failing_fixtures_give_located_errors_and_a_placeholder() {
                 e.contains(&format!(" --> fixtures/{name}")),
                 "{name}: no relative path in {e}"
             );
-            assert!(!e.contains(&*ui_dir().to_string_lossy()), "{name}: absolute path in {e}");
+            assert!(
+                !e.contains(&*ui_dir().to_string_lossy()),
+                "{name}: absolute path in {e}"
+            );
         }
         assert!(
             output.contains(":: driftless :: __private :: placeholder ()"),
             "{name}: no placeholder"
         );
-        assert!(!output.contains("include_str"), "{name}: embedded despite errors");
+        assert!(
+            !output.contains("include_str"),
+            "{name}: embedded despite errors"
+        );
     }
 }
 
@@ -116,15 +119,18 @@ fn failing_fixtures_give_located_errors_and_a_placeholder() {
 fn passing_fixtures_embed_every_migration() {
     let env = env_without_build_script();
     for name in PASSING {
-        let output = expand(
-            &format!("\"fixtures/{name}\", build_script = false"),
-            &env,
-        );
+        let output = expand(&format!("\"fixtures/{name}\", build_script = false"), &env);
         assert_eq!(errors(&output), Vec::<String>::new(), "{name}");
         let dir = ui_dir().join("fixtures").join(name);
         let sql_files = std::fs::read_dir(&dir)
             .unwrap()
-            .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "sql"))
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .path()
+                    .extension()
+                    .is_some_and(|x| x == "sql")
+            })
             .count();
         assert_eq!(output.matches("include_str").count(), sql_files, "{name}");
         assert!(output.contains("include_bytes"), "{name}: lock not tracked");
@@ -141,18 +147,39 @@ fn bad_arguments_point_at_their_token() {
         ("\"\"", "the migrations folder is empty"),
         ("42", "expected string literal"),
         ("\"fixtures/valid\" \"x\"", "expected `,`"),
-        ("\"fixtures/valid\", strict = true", "unknown argument `strict`"),
-        ("\"fixtures/valid\", dialect = \"oracle\"", "unknown dialect `oracle`"),
-        ("\"fixtures/valid\", dialect = sqlite", "expected string literal"),
-        ("\"fixtures/valid\", namespace = \"\"", "a namespace is a non-empty name"),
-        ("\"fixtures/valid\", namespace = \"a,b\"", "a namespace is a non-empty name"),
-        ("\"fixtures/valid\", build_script = \"no\"", "expected boolean literal"),
+        (
+            "\"fixtures/valid\", strict = true",
+            "unknown argument `strict`",
+        ),
+        (
+            "\"fixtures/valid\", dialect = \"oracle\"",
+            "unknown dialect `oracle`",
+        ),
+        (
+            "\"fixtures/valid\", dialect = sqlite",
+            "expected string literal",
+        ),
+        (
+            "\"fixtures/valid\", namespace = \"\"",
+            "a namespace is a non-empty name",
+        ),
+        (
+            "\"fixtures/valid\", namespace = \"a,b\"",
+            "a namespace is a non-empty name",
+        ),
+        (
+            "\"fixtures/valid\", build_script = \"no\"",
+            "expected boolean literal",
+        ),
         ("\"fixtures/valid\", build_script", "expected `=`"),
         (
             "\"fixtures/valid\", build_script = false, build_script = false",
             "`build_script` is given twice",
         ),
-        ("\"fixtures/no_such_folder\", build_script = false", "no such directory"),
+        (
+            "\"fixtures/no_such_folder\", build_script = false",
+            "no such directory",
+        ),
         ("\"fixtures/valid\"", "[missing-build-script]"),
         (
             "\"fixtures/dialect_mismatch\", dialect = \"sqlite\", build_script = false",
@@ -171,7 +198,10 @@ fn bad_arguments_point_at_their_token() {
         var: Box::new(|_| None),
     };
     let errors = errors(&expand("\"fixtures/valid\"", &no_manifest));
-    assert!(errors[0].contains("CARGO_MANIFEST_DIR is not set"), "{errors:?}");
+    assert!(
+        errors[0].contains("CARGO_MANIFEST_DIR is not set"),
+        "{errors:?}"
+    );
 }
 
 /// Runs the build helper on a copy of a fixture, then expands with its saved analysis.
@@ -208,7 +238,10 @@ fn a_saved_analysis_expands_like_a_fresh_one_and_is_ignored_when_stale() {
 
     // A saved analysis the macro cannot trust is never used: the folder is analysed instead.
     std::fs::write(&saved_path, "driftless-analysis 1\ngarbage").unwrap();
-    assert_eq!(expand("\"migrations\"", &env_with(Some(path.clone()))), fresh);
+    assert_eq!(
+        expand("\"migrations\"", &env_with(Some(path.clone()))),
+        fresh
+    );
     let missing = root.join("gone.txt").to_string_lossy().into_owned();
     assert_eq!(expand("\"migrations\"", &env_with(Some(missing))), fresh);
 

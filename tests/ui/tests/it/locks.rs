@@ -19,7 +19,10 @@ enum Locked {
 use EntryState::{Adopted, Locked as L};
 use Locked::{File, Was};
 
-fn specs() -> Vec<(&'static str, Dialect, Vec<(EntryState, u64, Locked)>)> {
+/// A fixture, its dialect and its locked entries.
+type Spec = (&'static str, Dialect, Vec<(EntryState, u64, Locked)>);
+
+fn specs() -> Vec<Spec> {
     let sqlite = Dialect::Sqlite;
     let postgres = Dialect::Postgres;
     let init = || (L, 1, File("0001_init.sql"));
@@ -38,7 +41,11 @@ fn specs() -> Vec<(&'static str, Dialect, Vec<(EntryState, u64, Locked)>)> {
             sqlite,
             vec![
                 (Adopted, 20200101000000, File("20200101000000_init.sql")),
-                (Adopted, 20200202000000, File("20200202000000_drop_flag.sql")),
+                (
+                    Adopted,
+                    20200202000000,
+                    File("20200202000000_drop_flag.sql"),
+                ),
             ],
         ),
         ("crlf", sqlite, vec![init()]),
@@ -54,7 +61,11 @@ fn specs() -> Vec<(&'static str, Dialect, Vec<(EntryState, u64, Locked)>)> {
             sqlite,
             vec![
                 init(),
-                (L, 2, Was("0002_gone.sql", "CREATE TABLE gone (id INTEGER);\n")),
+                (
+                    L,
+                    2,
+                    Was("0002_gone.sql", "CREATE TABLE gone (id INTEGER);\n"),
+                ),
             ],
         ),
         (
@@ -63,7 +74,11 @@ fn specs() -> Vec<(&'static str, Dialect, Vec<(EntryState, u64, Locked)>)> {
             vec![init(), (L, 3, File("0003_more.sql"))],
         ),
         ("strict_draft", sqlite, vec![init()]),
-        ("data_loss", sqlite, vec![(L, 1, File("0001_create_users.sql"))]),
+        (
+            "data_loss",
+            sqlite,
+            vec![(L, 1, File("0001_create_users.sql"))],
+        ),
         ("unknown_directive", sqlite, vec![]),
         ("concurrently", postgres, vec![init()]),
         ("missing_table", sqlite, vec![init()]),

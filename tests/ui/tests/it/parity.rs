@@ -31,7 +31,11 @@ fn assert_parity(name: &str, embedded: &Migrations) {
     assert_eq!(embedded.dialect(), dialect, "{name}");
     assert_eq!(embedded.namespace(), "", "{name}");
     assert_eq!(embedded.debug_assertions(), cfg!(debug_assertions));
-    assert_eq!(embedded.migrations().len(), analysis.migrations.len(), "{name}");
+    assert_eq!(
+        embedded.migrations().len(),
+        analysis.migrations.len(),
+        "{name}"
+    );
     for (e, a) in embedded.migrations().iter().zip(&analysis.migrations) {
         assert_eq!(e.version(), a.version, "{name}");
         assert_eq!(e.description(), a.description, "{name}");
@@ -124,7 +128,11 @@ fn compile_errors_are_the_rendered_diagnostics() {
             errors += 1;
         }
         assert!(errors > 0, "{name}: the analysis has no error");
-        assert_eq!(stderr.matches("\nerror: [").count() + usize::from(stderr.starts_with("error: [")), errors, "{name}");
+        assert_eq!(
+            stderr.matches("\nerror: [").count() + usize::from(stderr.starts_with("error: [")),
+            errors,
+            "{name}"
+        );
         checked += 1;
     }
     assert!(checked >= 12, "only {checked} fixtures checked");
