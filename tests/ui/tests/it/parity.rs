@@ -121,8 +121,17 @@ fn compile_errors_are_the_rendered_diagnostics() {
         for d in analysis.errors() {
             let rendered = analysis.render(d, &written);
             let message = rendered.strip_prefix("error").unwrap().trim_end();
+            // rustc indents a message's continuation lines under `error: `.
+            let expected: String = message
+                .lines()
+                .enumerate()
+                .map(|(i, line)| {
+                    let prefix = if i == 0 { "error: " } else { "       " };
+                    format!("{}\n", format!("{prefix}{line}").trim_end())
+                })
+                .collect();
             assert!(
-                stderr.contains(&format!("error: {message}\n")),
+                stderr.contains(&expected),
                 "{name}: the compile error differs from\n{rendered}\nin\n{stderr}"
             );
             errors += 1;
