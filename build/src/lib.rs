@@ -1,7 +1,7 @@
 //! build.rs helper for driftless: analyse a migrations folder once per change, print its warnings,
 //! fail the build on its errors, and leave the result for the `migrations!` macro.
 //!
-//! ```ignore
+//! ```text
 //! // build.rs
 //! fn main() {
 //!     driftless_build::watch("migrations");

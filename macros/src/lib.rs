@@ -13,7 +13,7 @@ mod tests;
 
 /// Embeds and checks a migrations folder.
 ///
-/// ```ignore
+/// ```text
 /// static MIGRATIONS: driftless::Migrations = driftless::migrations!("migrations");
 /// ```
 ///
