@@ -1,2 +1,107 @@
-//! The `driftless` command.
-fn main() {}
+//! The `driftless` command: check, lock and create migrations; inspect and repair a database's
+//! history.
+
+mod folder;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Database migrations checked before they ship.
+#[derive(Parser, Debug)]
+#[command(name = "driftless", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Output format.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Text for people.
+    #[default]
+    Human,
+    /// JSON for pipelines.
+    Json,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Check a migrations folder (exit 1 on errors).
+    Check {
+        /// The migrations folder.
+        #[arg(default_value = "migrations")]
+        dir: PathBuf,
+        /// Drafts (unlocked migrations) are errors.
+        #[arg(long)]
+        strict: bool,
+        /// The dialect the folder must have (an error if driftless.lock disagrees).
+        #[arg(long)]
+        dialect: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Lock the drafts: write their checksums to driftless.lock.
+    Lock {
+        /// The migrations folder.
+        #[arg(default_value = "migrations")]
+        dir: PathBuf,
+        /// The dialect, required the first time (postgres, mysql, sqlite).
+        #[arg(long)]
+        dialect: Option<String>,
+        /// Lock a history that already ran in production (from sqlx, diesel, Prisma, refinery)
+        /// as adopted: its lints become warnings.
+        #[arg(long)]
+        adopt: bool,
+        /// Re-hash a locked migration that was edited on purpose (repeatable).
+        #[arg(long, value_name = "VERSION")]
+        rehash: Vec<u64>,
+    },
+    /// Create a new migration with the next version of the folder's scheme.
+    New {
+        /// What it does, e.g. `add_email_to_users`.
+        name: String,
+        /// The migrations folder.
+        #[arg(default_value = "migrations")]
+        dir: PathBuf,
+        /// Use a timestamp version (YYYYMMDDHHMMSS) in an empty folder.
+        #[arg(long, conflicts_with = "sequential")]
+        timestamp: bool,
+        /// Use a sequence number version (0001) in an empty folder (the default).
+        #[arg(long)]
+        sequential: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Check {
+            dir,
+            strict,
+            dialect,
+            format,
+        } => folder::check(&dir, strict, dialect.as_deref(), format),
+        Command::Lock {
+            dir,
+            dialect,
+            adopt,
+            rehash,
+        } => folder::lock(&dir, dialect.as_deref(), adopt, rehash),
+        Command::New {
+            name,
+            dir,
+            timestamp,
+            sequential: _,
+        } => folder::new(&dir, &name, timestamp),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

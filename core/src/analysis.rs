@@ -2,13 +2,17 @@
 
 use std::ops::Range;
 
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::checksum;
+use crate::config::{self, Config};
+use crate::diagnostic::{Category, Code, Diagnostic, Severity};
 use crate::dialect::Dialect;
-use crate::directive::Directive;
+use crate::directive::{self, Directive, Scope};
 use crate::folder::Folder;
-use crate::layout::Layout;
+use crate::layout::{self, Layout};
+use crate::lockfile::{self, EntryState, LockFile};
 use crate::object::Object;
-use crate::schema::Hazard;
+use crate::schema::{Hazard, MigrationInput, Replay, StatementFacts};
+use crate::split;
 
 /// Options that do not live in the folder. A dialect that contradicts the lock file is an error,
 /// not an override (CONTRACT §1).
@@ -122,6 +126,464 @@ impl Analysis {
 
 /// Analyses a folder. Never fails: every problem is a diagnostic.
 pub fn analyze(folder: &Folder, options: &Options) -> Analysis {
-    let _ = (folder, options);
-    Analysis::default()
+    let mut out = Analysis::default();
+    let mut diags: Vec<Diagnostic> = Vec::new();
+
+    // driftless.toml
+    let config = match folder.get(config::FILE_NAME) {
+        Some(file) => {
+            let text = String::from_utf8_lossy(&file.content).into_owned();
+            let (config, d) = Config::parse(&text);
+            diags.extend(d);
+            out.sources.push((config::FILE_NAME.to_owned(), text));
+            config
+        }
+        None => Config::default(),
+    };
+    out.strict = options.strict.unwrap_or(config.strict);
+
+    // driftless.lock
+    let lock = match folder.get(lockfile::FILE_NAME) {
+        Some(file) => {
+            let text = String::from_utf8_lossy(&file.content).into_owned();
+            let parsed = LockFile::parse(&text);
+            out.sources.push((lockfile::FILE_NAME.to_owned(), text));
+            match parsed {
+                Ok(lock) => Some(lock),
+                Err(e) => {
+                    diags.push(
+                        Diagnostic::new(Code::CorruptLockFile, e.message)
+                            .in_file(lockfile::FILE_NAME)
+                            .at(e.range)
+                            .help("after a merge, take one side's driftless.lock (`git checkout --ours migrations/driftless.lock`) and run `driftless lock` to lock the other side's migrations again"),
+                    );
+                    None
+                }
+            }
+        }
+        None => None,
+    };
+    out.dialect = match (lock.as_ref().map(|l| l.dialect), options.dialect) {
+        (Some(locked), Some(given)) if locked != given => {
+            diags.push(
+                Diagnostic::new(
+                    Code::DialectMismatch,
+                    format!("`{given}` was given but driftless.lock says the folder is `{locked}`"),
+                )
+                .in_file(lockfile::FILE_NAME)
+                .help("the lock file is the source of the dialect: drop the argument, or change the lock file with `driftless lock --dialect`"),
+            );
+            Some(locked)
+        }
+        (Some(d), _) | (None, Some(d)) => Some(d),
+        (None, None) => {
+            if folder.get(lockfile::FILE_NAME).is_none() {
+                diags.push(
+                    Diagnostic::new(Code::MissingDialect, "the folder has no driftless.lock, so its SQL dialect is unknown")
+                        .help("create it: `driftless lock --dialect <postgres|mysql|sqlite> <folder>` and commit driftless.lock"),
+                );
+            }
+            None
+        }
+    };
+
+    let (found, layout_diags) = layout::classify(folder, &config.ignore);
+    diags.extend(layout_diags);
+
+    let newest_locked = lock.as_ref().and_then(LockFile::newest);
+    let mut replay = out.dialect.map(|d| Replay::new(d, &config.externs));
+
+    for f in found {
+        let Some(file) = folder.get(&f.path) else { continue };
+        let checksum = checksum::checksum(&file.content);
+        let entry = lock.as_ref().and_then(|l| l.entry(f.version));
+        let state = match entry.map(|e| e.state) {
+            Some(EntryState::Locked) => MigrationState::Locked,
+            Some(EntryState::Adopted) => MigrationState::Adopted,
+            None => MigrationState::Draft,
+        };
+        let mut file_diags: Vec<Diagnostic> = Vec::new();
+        if let Some(entry) = entry {
+            if entry.checksum != checksum {
+                file_diags.push(
+                    Diagnostic::new(
+                        Code::EditedLockedMigration,
+                        format!("migration {} was edited after it was locked", f.version),
+                    )
+                    .help(format!(
+                        "a locked migration may already have run: restore it (`git checkout -- {}`) and put the change in a new migration (`driftless new <description>`); if the edit is deliberate, re-lock it explicitly with `driftless lock --rehash {}`",
+                        f.path, f.version
+                    )),
+                );
+            } else if entry.path != f.path {
+                file_diags.push(
+                    Diagnostic::new(
+                        Code::EditedLockedMigration,
+                        format!("migration {} was renamed from `{}` after it was locked", f.version, entry.path),
+                    )
+                    .help(format!("rename it back to `{}`", entry.path)),
+                );
+            }
+        } else if let Some(newest) = newest_locked.filter(|n| f.version < *n) {
+            file_diags.push(
+                Diagnostic::new(
+                    Code::OutOfOrderMigration,
+                    format!("migration {} is not locked but sorts before locked migration {newest}", f.version),
+                )
+                .help("databases that ran the locked migrations would skip or refuse it: give it a version after the newest locked one (`driftless new <description>` picks it) and move its SQL there"),
+            );
+        } else if out.strict {
+            file_diags.push(
+                Diagnostic::new(Code::DraftMigration, format!("migration {} is a draft (not locked)", f.version))
+                    .severity(Severity::Error)
+                    .help("strict mode accepts only locked migrations: run `driftless lock` and commit driftless.lock"),
+            );
+        }
+        let text = match std::str::from_utf8(&file.content) {
+            Ok(t) => t.to_owned(),
+            Err(e) => {
+                let at = e.valid_up_to();
+                let line = file.content[..at].iter().filter(|b| **b == b'\n').count() + 1;
+                file_diags.push(
+                    Diagnostic::new(
+                        Code::NonUtf8,
+                        format!("`{}` is not valid UTF-8 (byte {at}, line {line})", f.path),
+                    )
+                    .help("save the file as UTF-8"),
+                );
+                diags.extend(file_diags.into_iter().map(|d| d.in_file(&f.path)));
+                continue;
+            }
+        };
+        let mut migration = Migration {
+            version: f.version,
+            description: f.description.clone(),
+            path: f.path.clone(),
+            layout: f.layout,
+            sql: text,
+            checksum,
+            state,
+            transactional: !f.no_transaction,
+            directives: Vec::new(),
+            statements: Vec::new(),
+            creates: Vec::new(),
+            down: f.down.clone(),
+        };
+        if let (Some(dialect), Some(replay)) = (out.dialect, replay.as_mut()) {
+            analyze_sql(&mut migration, dialect, replay, &config, &mut file_diags);
+        }
+        diags.extend(file_diags.into_iter().map(|d| d.in_file(&f.path)));
+        out.sources.push((f.path.clone(), migration.sql.clone()));
+        out.migrations.push(migration);
+    }
+
+    // Locked migrations whose files are gone.
+    if let Some(lock) = &lock {
+        let text = out.source(lockfile::FILE_NAME).unwrap_or("").to_owned();
+        for entry in &lock.entries {
+            if out.migrations.iter().any(|m| m.version == entry.version)
+                || diags.iter().any(|d| d.code == Code::NonUtf8 && d.file.as_deref() == Some(&entry.path))
+            {
+                continue;
+            }
+            let needle = format!(" {} ", entry.version);
+            let range = text
+                .lines()
+                .scan(0, |off, line| {
+                    let start = *off;
+                    *off += line.len() + 1;
+                    Some((start, line))
+                })
+                .find(|(_, line)| line.contains(&needle) && line.ends_with(&entry.path))
+                .map(|(start, line)| start..start + line.len());
+            let mut d = Diagnostic::new(
+                Code::DeletedLockedMigration,
+                format!("locked migration {} (`{}`) is missing", entry.version, entry.path),
+            )
+            .in_file(lockfile::FILE_NAME)
+            .help(format!(
+                "a locked migration may already have run: restore `{}` from git (`git checkout -- {}`); to undo its effect, write a new migration",
+                entry.path, entry.path
+            ));
+            if let Some(range) = range {
+                d = d.at(range);
+            }
+            diags.push(d);
+        }
+    }
+
+    out.diagnostics = diags;
+    out
+}
+
+/// Splits, reads directives, replays the schema and turns findings into diagnostics.
+fn analyze_sql(
+    m: &mut Migration,
+    dialect: Dialect,
+    replay: &mut Replay,
+    config: &Config,
+    diags: &mut Vec<Diagnostic>,
+) {
+    // A BOM is analysed as three spaces so byte offsets stay those of the file.
+    let blanked;
+    let sql: &str = match m.sql.strip_prefix('\u{feff}') {
+        Some(rest) => {
+            blanked = format!("   {rest}");
+            &blanked
+        }
+        None => &m.sql,
+    };
+    let split = split::split(sql, dialect);
+    for e in &split.errors {
+        diags.push(Diagnostic::new(e.code, e.message.clone()).at(e.range.clone()).help(e.help.clone()));
+    }
+    let ranges: Vec<Range<usize>> = split.statements().collect();
+    let (directives, directive_diags) = directive::parse(sql, &split.comments, &ranges);
+    diags.extend(directive_diags);
+    if directives.iter().any(|d| matches!(d, Directive::NoTransaction { .. })) {
+        m.transactional = false;
+    }
+    m.directives = directives;
+    if ranges.is_empty() && split.errors.is_empty() {
+        diags.push(
+            Diagnostic::new(Code::EmptyMigration, format!("migration {} holds no statement", m.version))
+                .severity(config.level(Code::EmptyMigration).severity())
+                .help("write its SQL, or remove the file if it was created by mistake"),
+        );
+    }
+    let facts = replay.migration(&MigrationInput {
+        sql,
+        statements: &ranges,
+        transactional: m.transactional,
+    });
+    let adopted = m.state == MigrationState::Adopted;
+    let mut used = vec![false; m.directives.len()];
+    let allowed = |code: Code, range: &Range<usize>, used: &mut Vec<bool>| -> bool {
+        let statement = ranges.iter().position(|s| s.start <= range.start && range.start < s.end.max(s.start + 1));
+        let mut hit = false;
+        for (i, d) in m.directives.iter().enumerate() {
+            if let Directive::Allow { codes, scope, .. } = d {
+                let covers = match scope {
+                    Scope::File => true,
+                    Scope::Statement(s) => Some(*s) == statement,
+                };
+                if covers && codes.contains(&code) {
+                    used[i] = true;
+                    hit = true;
+                }
+            }
+        }
+        hit
+    };
+    let mut push = |code: Code, range: Range<usize>, message: String, help: Option<String>, cap_warning: bool, used: &mut Vec<bool>| {
+        let mut severity = config.level(code).severity();
+        if code.configurable() && allowed(code, &range, used) {
+            severity = Severity::Note;
+        }
+        if (adopted || cap_warning) && code.configurable() && severity == Severity::Error {
+            severity = Severity::Warning;
+        }
+        let mut d = Diagnostic::new(code, message).at(range).severity(severity);
+        d.help = help;
+        diags.push(d);
+    };
+    for f in &facts.findings {
+        push(f.code, f.range.clone(), f.message.clone(), f.help.clone(), f.uncertain, &mut used);
+    }
+    for (range, sf) in ranges.iter().zip(&facts.statements) {
+        for h in &sf.hazards {
+            let help = if h.code.category() == Category::DataLoss {
+                format!(
+                    "if this is intended, acknowledge it on the line before the statement: `-- driftless: allow {}: <why the data can go>`; operators must still consent when they deploy it",
+                    h.code
+                )
+            } else {
+                format!(
+                    "{}; to accept it, add `-- driftless: allow {}: <reason>` on the line before the statement",
+                    hazard_advice(h.code),
+                    h.code
+                )
+            };
+            push(h.code, h.range.clone(), h.message.clone(), Some(help), false, &mut used);
+        }
+        let _ = range;
+    }
+    m.statements = ranges
+        .iter()
+        .cloned()
+        .zip(facts.statements.into_iter().chain(std::iter::repeat_with(StatementFacts::default)))
+        .map(|(range, sf)| Statement { range, opaque: sf.opaque, hazards: sf.hazards })
+        .collect();
+    for s in &m.statements {
+        if s.opaque {
+            push(
+                Code::UnparsedStatement,
+                s.range.clone(),
+                "the SQL parser does not understand this statement; objects it names are treated as uncertain".into(),
+                None,
+                false,
+                &mut used,
+            );
+        }
+    }
+    m.creates = facts.creates;
+    for (i, d) in m.directives.iter().enumerate() {
+        if let (Directive::Allow { range, codes, .. }, false) = (d, used[i]) {
+            let names: Vec<&str> = codes.iter().map(|c| c.as_str()).collect();
+            diags.push(
+                Diagnostic::new(Code::UnusedAllow, format!("`allow {}` matches no diagnostic", names.join(", ")))
+                    .at(range.clone())
+                    .severity(config.level(Code::UnusedAllow).severity())
+                    .help("remove the directive, or move it to the line before the statement it is meant for"),
+            );
+        }
+    }
+    diags.sort_by_key(|d| d.range.as_ref().map_or(0, |r| r.start));
+}
+
+fn hazard_advice(code: Code) -> &'static str {
+    match code {
+        Code::AddNotNullColumn => "existing rows have no value: add a DEFAULT, or add the column nullable, backfill, then set NOT NULL",
+        Code::ConstraintOnExistingData => "existing rows may violate it and fail the migration: check the data first",
+        Code::RenameTable | Code::RenameColumn => "code still using the old name breaks during a rolling deploy: add the new name, migrate readers, then drop the old one",
+        Code::IndexWithoutConcurrently => "it blocks writes to the table while it builds: use CREATE INDEX CONCURRENTLY in a `-- driftless: no-transaction` migration",
+        Code::ConstraintWithoutNotValid => "validating existing rows locks the table: add it NOT VALID, then VALIDATE CONSTRAINT in a later migration",
+        _ => "review it",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lockfile::{LockRequest, lock};
+
+    /// Diagnostics as `severity code file:line`, errors and warnings only.
+    fn summary(a: &Analysis) -> Vec<String> {
+        a.diagnostics
+            .iter()
+            .filter(|d| d.severity >= Severity::Warning)
+            .map(|d| {
+                let place = match (&d.file, &d.range) {
+                    (Some(f), Some(r)) => {
+                        let line = a.source(f).map_or(0, |s| crate::diagnostic::Position::of(s, r.start).line);
+                        format!("{f}:{line}")
+                    }
+                    (Some(f), None) => f.clone(),
+                    _ => "-".into(),
+                };
+                format!("{} {} {place}", d.severity.as_str(), d.code)
+            })
+            .collect()
+    }
+
+    fn check(folder: &Folder, options: &Options, expect: &[&str]) -> Analysis {
+        let a = analyze(folder, options);
+        assert_eq!(summary(&a), expect, "{:#?}", a.diagnostics);
+        a
+    }
+
+    /// Locks the fixture (sqlite), then applies `edit` to the files.
+    fn locked(fixture: &str, edit: impl FnOnce(&mut Folder)) -> Folder {
+        let mut folder = Folder::from_fixture(fixture);
+        let outcome = lock(&folder, &LockRequest { dialect: Some(Dialect::Sqlite), ..Default::default() })
+            .unwrap_or_else(|a| panic!("{:#?}", a.diagnostics));
+        folder.files.push(crate::folder::File { path: "driftless.lock".into(), content: outcome.lock.render().into_bytes() });
+        edit(&mut folder);
+        folder.files.sort_by(|a, b| a.path.cmp(&b.path));
+        folder
+    }
+
+    const TWO: &str = "-- file: 0001_init.sql\nCREATE TABLE users (id INTEGER PRIMARY KEY);\n-- file: 0002_email.sql\nALTER TABLE users ADD COLUMN email TEXT;\n";
+
+    fn set(folder: &mut Folder, path: &str, content: &str) {
+        folder.files.retain(|f| f.path != path);
+        folder.files.push(crate::folder::File { path: path.into(), content: content.as_bytes().to_vec() });
+    }
+
+    #[test]
+    fn a_locked_folder_is_clean_and_states_are_recorded() {
+        let folder = locked(TWO, |f| set(f, "0003_more.sql", "CREATE TABLE t (id INTEGER);\n"));
+        let a = check(&folder, &Options::default(), &[]);
+        let states: Vec<_> = a.migrations.iter().map(|m| (m.version, m.state)).collect();
+        assert_eq!(states, [(1, MigrationState::Locked), (2, MigrationState::Locked), (3, MigrationState::Draft)]);
+        assert_eq!(a.dialect, Some(Dialect::Sqlite));
+        // Strict mode makes the draft an error.
+        check(&folder, &Options { strict: Some(true), ..Default::default() }, &["error draft-migration 0003_more.sql"]);
+        let mut strict = folder.clone();
+        set(&mut strict, "driftless.toml", "strict = true\n");
+        check(&strict, &Options::default(), &["error draft-migration 0003_more.sql"]);
+    }
+
+    #[test]
+    fn edited_deleted_and_out_of_order() {
+        let edited = locked(TWO, |f| set(f, "0002_email.sql", "ALTER TABLE users ADD COLUMN mail TEXT;\n"));
+        check(&edited, &Options::default(), &["error edited-locked-migration 0002_email.sql"]);
+        // Line endings do not count as an edit.
+        let crlf = locked(TWO, |f| set(f, "0002_email.sql", "ALTER TABLE users ADD COLUMN email TEXT;\r\n"));
+        check(&crlf, &Options::default(), &[]);
+        let deleted = locked(TWO, |f| f.files.retain(|f| f.path != "0002_email.sql"));
+        check(&deleted, &Options::default(), &["error deleted-locked-migration driftless.lock:5"]);
+        let late = locked(TWO, |f| set(f, "0001_5_x.sql", "SELECT 1;\n"));
+        // `0001_5_x.sql` is version 1: a duplicate; a true out-of-order file sorts between.
+        assert!(summary(&analyze(&late, &Options::default())).iter().any(|s| s.contains("duplicate-version")));
+        let mut gap = Folder::from_fixture(&TWO.replace("0002_email", "0005_email"));
+        let outcome = lock(&gap, &LockRequest { dialect: Some(Dialect::Sqlite), ..Default::default() }).unwrap();
+        set(&mut gap, "driftless.lock", &outcome.lock.render());
+        set(&mut gap, "0003_between.sql", "SELECT 1;\n");
+        check(&gap, &Options::default(), &["error out-of-order-migration 0003_between.sql"]);
+    }
+
+    #[test]
+    fn dialect_comes_from_the_lock_file() {
+        let folder = Folder::from_fixture(TWO);
+        check(&folder, &Options::default(), &["error missing-dialect -"]);
+        check(&folder, &Options { dialect: Some(Dialect::Sqlite), ..Default::default() }, &[]);
+        let folder = locked(TWO, |_| {});
+        check(&folder, &Options { dialect: Some(Dialect::Postgres), ..Default::default() }, &["error dialect-mismatch driftless.lock"]);
+        let mut broken = folder.clone();
+        let text = String::from_utf8(broken.get("driftless.lock").unwrap().content.clone()).unwrap();
+        set(&mut broken, "driftless.lock", &text.replace("locked 2", "locked 3"));
+        check(&broken, &Options::default(), &["error corrupt-lock-file driftless.lock:1"]);
+    }
+
+    #[test]
+    fn non_utf8_and_empty_files() {
+        let mut folder = Folder::from_fixture(TWO);
+        folder.files.push(crate::folder::File { path: "0003_bad.sql".into(), content: b"SELECT '\xff';\n".to_vec() });
+        set(&mut folder, "0004_empty.sql", "-- nothing yet\n");
+        folder.files.sort_by(|a, b| a.path.cmp(&b.path));
+        check(
+            &folder,
+            &Options { dialect: Some(Dialect::Sqlite), ..Default::default() },
+            &["error non-utf8 0003_bad.sql", "warning empty-migration 0004_empty.sql"],
+        );
+    }
+
+    #[test]
+    fn lock_refuses_what_it_would_hide() {
+        // An edited locked migration is re-hashed only when named.
+        let edited = locked(TWO, |f| set(f, "0002_email.sql", "ALTER TABLE users ADD COLUMN mail TEXT;\n"));
+        let refused = lock(&edited, &LockRequest::default()).unwrap_err();
+        assert!(refused.diagnostics.iter().any(|d| d.code == Code::EditedLockedMigration));
+        let ok = lock(&edited, &LockRequest { rehash: vec![2], ..Default::default() }).unwrap();
+        assert_eq!(ok.rehashed, [2]);
+        // No dialect, no lock.
+        assert!(lock(&Folder::from_fixture(TWO), &LockRequest::default()).is_err());
+        // A contradicting dialect is an error, not an override.
+        let folder = locked(TWO, |_| {});
+        assert!(lock(&folder, &LockRequest { dialect: Some(Dialect::Mysql), ..Default::default() }).is_err());
+        // Locking twice locks nothing new.
+        let again = lock(&folder, &LockRequest::default()).unwrap();
+        assert!(again.locked.is_empty());
+    }
+
+    #[test]
+    fn bom_keeps_offsets_and_checksum() {
+        let mut folder = Folder::from_fixture(TWO);
+        set(&mut folder, "0003_bom.sql", "\u{feff}CREATE TABLE b (id INTEGER);\n");
+        let a = check(&folder, &Options { dialect: Some(Dialect::Sqlite), ..Default::default() }, &[]);
+        let m = &a.migrations[2];
+        assert_eq!(&m.sql[m.statements[0].range.clone()], "CREATE TABLE b (id INTEGER)");
+        assert_eq!(m.checksum, crate::checksum::checksum(b"CREATE TABLE b (id INTEGER);\n"));
+    }
 }

@@ -1,8 +1,19 @@
-//! `-- driftless:` directives: one grammar (docs/directives.md).
+//! `-- driftless:` directives: one grammar, documented in docs/directives.md (CONTRACT §4).
+//!
+//! - `-- driftless: allow <code>[, <code>]: <reason>` on the line before a statement covers that
+//!   statement; in the header (before the first statement, separated from it by a blank line) it
+//!   covers the file.
+//! - `-- driftless: no-transaction` in the header runs the file outside a transaction. sqlx's
+//!   `-- no-transaction` first line and diesel's `run_in_transaction = false` mean the same.
+//!
+//! Anything else after `-- driftless:` is an error, so a typo can never switch a check off.
 
 use std::ops::Range;
 
-use crate::diagnostic::Code;
+use crate::diagnostic::{Code, Diagnostic};
+
+/// The prefix that makes a comment a directive.
+pub const PREFIX: &str = "driftless:";
 
 /// A directive found in a migration.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,4 +43,246 @@ pub enum Scope {
     File,
     /// The statement with this index.
     Statement(usize),
+}
+
+const HELP: &str = "directives are `-- driftless: allow <code>[, <code>]: <reason>` and `-- driftless: no-transaction` (docs/directives.md)";
+
+/// Finds the directives among a file's comments. `statements` are the statement ranges, in order.
+/// Problems are returned as diagnostics without a file (the caller places them).
+pub fn parse(
+    sql: &str,
+    comments: &[Range<usize>],
+    statements: &[Range<usize>],
+) -> (Vec<Directive>, Vec<Diagnostic>) {
+    let mut directives = Vec::new();
+    let mut diags = Vec::new();
+    let first_statement = statements.first().map_or(sql.len(), |s| s.start);
+    for comment in comments {
+        let text = &sql[comment.clone()];
+        let Some(body) = text.strip_prefix("--") else {
+            continue;
+        };
+        let body = body.trim();
+        if sql[..comment.start].trim().is_empty() && body == "no-transaction" {
+            directives.push(Directive::NoTransaction { range: comment.clone() });
+            continue;
+        }
+        let Some(body) = body.strip_prefix(PREFIX) else {
+            // A near miss such as `-- driftless allow ...` must not silently do nothing.
+            if body.starts_with("driftless ") || body.starts_with("driftless-") {
+                diags.push(
+                    Diagnostic::new(Code::InvalidDirective, "a directive needs a colon after `driftless`")
+                        .at(comment.clone())
+                        .help(HELP),
+                );
+            }
+            continue;
+        };
+        let body = body.trim();
+        if statements.iter().any(|s| s.start < comment.start && comment.end <= s.end) {
+            diags.push(
+                Diagnostic::new(Code::InvalidDirective, "a directive inside a statement has no effect")
+                    .at(comment.clone())
+                    .help("move it to the line before the statement"),
+            );
+            continue;
+        }
+        let in_header = comment.end <= first_statement;
+        if body == "no-transaction" {
+            if in_header {
+                directives.push(Directive::NoTransaction { range: comment.clone() });
+            } else {
+                diags.push(
+                    Diagnostic::new(Code::InvalidDirective, "`no-transaction` must be at the top of the file")
+                        .at(comment.clone())
+                        .help("move it above the first statement"),
+                );
+            }
+            continue;
+        }
+        let Some(rest) = body.strip_prefix("allow ") else {
+            let word = body.split_whitespace().next().unwrap_or("");
+            diags.push(
+                Diagnostic::new(Code::UnknownDirective, format!("unknown directive `{word}`"))
+                    .at(comment.clone())
+                    .help(HELP),
+            );
+            continue;
+        };
+        let Some((list, reason)) = rest.split_once(':') else {
+            diags.push(
+                Diagnostic::new(Code::InvalidDirective, "an `allow` needs a reason after a colon")
+                    .at(comment.clone())
+                    .help("write `-- driftless: allow <code>: <why this is safe>`"),
+            );
+            continue;
+        };
+        let reason = reason.trim();
+        if reason.is_empty() {
+            diags.push(
+                Diagnostic::new(Code::InvalidDirective, "an `allow` needs a reason after the colon")
+                    .at(comment.clone())
+                    .help("write `-- driftless: allow <code>: <why this is safe>`"),
+            );
+            continue;
+        }
+        let mut codes = Vec::new();
+        let mut ok = true;
+        for name in list.split(',').map(str::trim) {
+            match Code::from_name(name) {
+                Some(code) if code.configurable() => codes.push(code),
+                Some(code) => {
+                    ok = false;
+                    diags.push(
+                        Diagnostic::new(
+                            Code::InvalidDirective,
+                            format!("`{code}` guards the folder's integrity and cannot be allowed"),
+                        )
+                        .at(comment.clone())
+                        .help("fix the cause instead; the diagnostic's help says how"),
+                    );
+                }
+                None => {
+                    ok = false;
+                    diags.push(
+                        Diagnostic::new(Code::UnknownLint, format!("unknown lint `{name}`"))
+                            .at(comment.clone())
+                            .help("docs/diagnostics.md lists every code"),
+                    );
+                }
+            }
+        }
+        if !ok {
+            continue;
+        }
+        // The statement this comment leads into, if only comments and one line break separate them.
+        let next = statements.iter().position(|s| s.start >= comment.end);
+        let adjacent = next.is_some_and(|i| {
+            let gap = &sql[comment.end..statements[i].start];
+            !has_blank_line(gap)
+        });
+        let scope = match next {
+            Some(i) if adjacent => Scope::Statement(i),
+            _ if in_header => Scope::File,
+            _ => {
+                diags.push(
+                    Diagnostic::new(
+                        Code::InvalidDirective,
+                        "an `allow` must be on the line before the statement it covers, or at the top of the file",
+                    )
+                    .at(comment.clone())
+                    .help("remove the blank line between the directive and its statement"),
+                );
+                continue;
+            }
+        };
+        directives.push(Directive::Allow {
+            codes,
+            reason: reason.to_owned(),
+            scope,
+            range: comment.clone(),
+        });
+    }
+    (directives, diags)
+}
+
+/// Whether text between a comment and a statement holds an empty line (only whitespace on it).
+fn has_blank_line(gap: &str) -> bool {
+    let mut lines = gap.split('\n');
+    // The first piece is the rest of the comment's own line.
+    lines.next();
+    let rest: Vec<&str> = lines.collect();
+    // The last piece is the start of the statement's line.
+    rest.len() > 1 && rest[..rest.len() - 1].iter().any(|l| l.trim().is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dialect::Dialect;
+    use crate::split::split;
+
+    fn check(sql: &str) -> (Vec<Directive>, Vec<&'static str>) {
+        let s = split(sql, Dialect::Postgres);
+        let statements: Vec<_> = s.statements().collect();
+        // The splitter finds comments; for these tests a line scan is enough while it is a stub.
+        let mut comments = s.comments.clone();
+        if comments.is_empty() {
+            let mut offset = 0;
+            for line in sql.split_inclusive('\n') {
+                if let Some(i) = line.find("--") {
+                    comments.push(offset + i..offset + line.trim_end().len());
+                }
+                offset += line.len();
+            }
+        }
+        let (d, diags) = parse(sql, &comments, &statements);
+        (d, diags.iter().map(|d| d.code.as_str()).collect())
+    }
+
+    fn scopes(d: &[Directive]) -> Vec<Scope> {
+        d.iter()
+            .filter_map(|d| match d {
+                Directive::Allow { scope, .. } => Some(*scope),
+                Directive::NoTransaction { .. } => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn allow_before_a_statement_covers_it() {
+        let (d, e) = check("CREATE TABLE a (x int);\n-- driftless: allow drop-table: empty since v2\nDROP TABLE b;\n");
+        assert!(e.is_empty(), "{e:?}");
+        assert_eq!(scopes(&d), [Scope::Statement(1)]);
+        match &d[0] {
+            Directive::Allow { codes, reason, .. } => {
+                assert_eq!(codes, &[Code::DropTable]);
+                assert_eq!(reason, "empty since v2");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn header_allow_covers_the_file() {
+        let (d, e) = check("-- driftless: allow drop-table, drop-column: cleanup\n\nDROP TABLE b;\n");
+        assert!(e.is_empty(), "{e:?}");
+        assert_eq!(scopes(&d), [Scope::File]);
+        // Without the blank line it covers only the first statement.
+        let (d, _) = check("-- driftless: allow drop-table: cleanup\nDROP TABLE b;\nDROP TABLE c;\n");
+        assert_eq!(scopes(&d), [Scope::Statement(0)]);
+    }
+
+    #[test]
+    fn no_transaction_forms() {
+        let (d, e) = check("-- driftless: no-transaction\nCREATE INDEX CONCURRENTLY i ON t (x);\n");
+        assert!(e.is_empty());
+        assert!(matches!(d[0], Directive::NoTransaction { .. }));
+        let (d, _) = check("-- no-transaction\nSELECT 1;\n");
+        assert!(matches!(d[0], Directive::NoTransaction { .. }));
+        // sqlx's form counts only on the first line.
+        let (d, _) = check("SELECT 1;\n-- no-transaction\n");
+        assert!(d.is_empty());
+        let (_, e) = check("SELECT 1;\n-- driftless: no-transaction\nSELECT 2;\n");
+        assert_eq!(e, ["invalid-directive"]);
+    }
+
+    #[test]
+    fn typos_never_switch_a_check_off() {
+        assert_eq!(check("-- driftless: alow drop-table: x\nDROP TABLE b;\n").1, ["unknown-directive"]);
+        assert_eq!(check("-- driftless: allow drop-tabel: x\nDROP TABLE b;\n").1, ["unknown-lint"]);
+        assert_eq!(check("-- driftless: allow drop-table\nDROP TABLE b;\n").1, ["invalid-directive"]);
+        assert_eq!(check("-- driftless: allow drop-table:  \nDROP TABLE b;\n").1, ["invalid-directive"]);
+        assert_eq!(check("-- driftless allow drop-table: x\nDROP TABLE b;\n").1, ["invalid-directive"]);
+        assert_eq!(
+            check("-- driftless: allow edited-locked-migration: x\nDROP TABLE b;\n").1,
+            ["invalid-directive"]
+        );
+        assert_eq!(
+            check("SELECT 1;\n-- driftless: allow drop-table: x\n\nDROP TABLE b;\n").1,
+            ["invalid-directive"]
+        );
+        // A plain comment that mentions driftless is not a directive.
+        assert!(check("-- see driftless docs\nSELECT 1;\n").1.is_empty());
+    }
 }

@@ -1,1 +1,341 @@
-//! `driftless.lock`: the dialect and the locked migrations, with a header hash over the entries.
+//! `driftless.lock`: the dialect and the locked migrations (CONTRACT §3).
+//!
+//! ```text
+//! # driftless.lock sha256:<hash of every line below>; written by `driftless lock`, do not edit
+//! dialect postgres
+//! checksum sha256
+//! locked 1 9f86d081884c7d65… 0001_create_users.sql
+//! adopted 2 3e23e8160039594a… 0002_add_email.sql
+//! ```
+//!
+//! The first line hashes all entries, so two branches that each lock a new migration conflict
+//! in git instead of merging into a file that locks neither correctly.
+
+use crate::checksum::{self, ALGORITHM};
+use crate::dialect::Dialect;
+
+/// The file name inside the migrations folder.
+pub const FILE_NAME: &str = "driftless.lock";
+
+const HEADER_PREFIX: &str = "# driftless.lock sha256:";
+const HEADER_SUFFIX: &str = "; written by `driftless lock`, do not edit";
+
+/// How an entry was locked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EntryState {
+    /// `driftless lock`.
+    Locked,
+    /// `driftless lock --adopt`: a history that already ran elsewhere; its lints are warnings.
+    Adopted,
+}
+
+/// One locked migration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// Locked or adopted.
+    pub state: EntryState,
+    /// The version.
+    pub version: u64,
+    /// The checksum of its content.
+    pub checksum: [u8; 32],
+    /// The file, relative to the folder.
+    pub path: String,
+}
+
+/// A parsed lock file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockFile {
+    /// The folder's dialect.
+    pub dialect: Dialect,
+    /// Locked migrations, ordered by version.
+    pub entries: Vec<Entry>,
+}
+
+/// Why a lock file could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockError {
+    /// The byte range of the offending line.
+    pub range: std::ops::Range<usize>,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl LockFile {
+    /// An empty lock file for `dialect`.
+    pub fn new(dialect: Dialect) -> LockFile {
+        LockFile {
+            dialect,
+            entries: Vec::new(),
+        }
+    }
+
+    /// The newest locked version.
+    pub fn newest(&self) -> Option<u64> {
+        self.entries.iter().map(|e| e.version).max()
+    }
+
+    /// The entry for `version`.
+    pub fn entry(&self, version: u64) -> Option<&Entry> {
+        self.entries.iter().find(|e| e.version == version)
+    }
+
+    fn body(&self) -> String {
+        let mut body = format!("dialect {}\nchecksum {ALGORITHM}\n", self.dialect);
+        for e in &self.entries {
+            let state = match e.state {
+                EntryState::Locked => "locked",
+                EntryState::Adopted => "adopted",
+            };
+            body.push_str(&format!(
+                "{state} {} {} {}\n",
+                e.version,
+                checksum::to_hex(&e.checksum),
+                e.path
+            ));
+        }
+        body
+    }
+
+    /// The file's text.
+    pub fn render(&self) -> String {
+        let body = self.body();
+        let hash = checksum::to_hex(&checksum::sha256(body.as_bytes()));
+        format!("{HEADER_PREFIX}{hash}{HEADER_SUFFIX}\n{body}")
+    }
+
+    /// Parses the file's text. The header hash must match the entries.
+    pub fn parse(text: &str) -> Result<LockFile, LockError> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let mut lines = Vec::new();
+        let mut offset = 0;
+        for line in text.split_inclusive('\n') {
+            lines.push((offset..offset + line.trim_end().len(), line.trim_end_matches(['\n', '\r'])));
+            offset += line.len();
+        }
+        let err = |range: std::ops::Range<usize>, message: String| LockError { range, message };
+        let Some((header_range, header)) = lines.first().cloned() else {
+            return Err(err(0..0, "the lock file is empty".into()));
+        };
+        let hash = header
+            .strip_prefix(HEADER_PREFIX)
+            .and_then(|rest| rest.get(..64))
+            .ok_or_else(|| err(header_range.clone(), "the first line is not a driftless.lock header".into()))?;
+        if lines.iter().any(|(_, l)| l.starts_with("<<<<<<<") || l.starts_with(">>>>>>>")) {
+            return Err(err(header_range, "the lock file holds git conflict markers".into()));
+        }
+        let mut dialect = None;
+        let mut entries: Vec<Entry> = Vec::new();
+        let mut body = String::new();
+        for (range, line) in lines.iter().skip(1) {
+            body.push_str(line);
+            body.push('\n');
+            let words: Vec<&str> = line.split_whitespace().collect();
+            match words.as_slice() {
+                [] => {}
+                ["dialect", d] => {
+                    dialect = Some(d.parse::<Dialect>().map_err(|e| err(range.clone(), e.to_string()))?);
+                }
+                ["checksum", algorithm] => {
+                    if *algorithm != ALGORITHM {
+                        return Err(err(range.clone(), format!("unknown checksum algorithm `{algorithm}`")));
+                    }
+                }
+                [state @ ("locked" | "adopted"), version, hex, path] => {
+                    let version = version
+                        .parse::<u64>()
+                        .map_err(|_| err(range.clone(), format!("`{version}` is not a version")))?;
+                    let checksum = checksum::from_hex(hex)
+                        .ok_or_else(|| err(range.clone(), format!("`{hex}` is not a sha256 checksum")))?;
+                    if entries.iter().any(|e| e.version == version) {
+                        return Err(err(range.clone(), format!("version {version} is locked twice")));
+                    }
+                    let state = if *state == "locked" { EntryState::Locked } else { EntryState::Adopted };
+                    entries.push(Entry { state, version, checksum, path: (*path).to_owned() });
+                }
+                _ => return Err(err(range.clone(), format!("unexpected line `{line}`"))),
+            }
+        }
+        let actual = checksum::to_hex(&checksum::sha256(body.as_bytes()));
+        if actual != hash {
+            return Err(err(
+                header_range,
+                "the header hash does not match the entries: the file was edited by hand or merged".into(),
+            ));
+        }
+        let dialect = dialect.ok_or_else(|| err(0..0, "the lock file names no dialect".into()))?;
+        entries.sort_by_key(|e| e.version);
+        Ok(LockFile { dialect, entries })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> LockFile {
+        LockFile {
+            dialect: Dialect::Postgres,
+            entries: vec![
+                Entry { state: EntryState::Locked, version: 1, checksum: [1; 32], path: "0001_a.sql".into() },
+                Entry { state: EntryState::Adopted, version: 2, checksum: [2; 32], path: "0002_b.sql".into() },
+            ],
+        }
+    }
+
+    #[test]
+    fn round_trips() {
+        let text = sample().render();
+        assert!(text.starts_with("# driftless.lock sha256:"));
+        assert_eq!(LockFile::parse(&text), Ok(sample()));
+        assert_eq!(LockFile::parse(&text.replace('\n', "\r\n")), Ok(sample()));
+    }
+
+    #[test]
+    fn a_hand_edit_or_merge_breaks_the_header_hash() {
+        let text = sample().render().replace("0002_b.sql", "0002_c.sql");
+        let e = LockFile::parse(&text).unwrap_err();
+        assert!(e.message.contains("header hash"), "{e:?}");
+        let mut two = sample();
+        two.entries.push(Entry { state: EntryState::Locked, version: 3, checksum: [3; 32], path: "3_c.sql".into() });
+        // Two branches each appending their own entry change the first line too: git conflicts.
+        assert_ne!(sample().render().lines().next(), two.render().lines().next());
+    }
+
+    #[test]
+    fn garbage_is_an_error_with_a_line() {
+        assert!(LockFile::parse("").is_err());
+        assert!(LockFile::parse("hello\n").is_err());
+        let text = sample().render() + "<<<<<<< HEAD\n";
+        assert!(LockFile::parse(&text).unwrap_err().message.contains("conflict"));
+    }
+}
+
+/// What `driftless lock` is asked to do.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LockRequest {
+    /// The dialect; required when the folder has no lock file yet, and must agree with it
+    /// otherwise.
+    pub dialect: Option<Dialect>,
+    /// Lock every draft as adopted (a history that already ran in production).
+    pub adopt: bool,
+    /// Locked versions whose edited content is re-hashed on purpose.
+    pub rehash: Vec<u64>,
+}
+
+/// The result of a successful lock.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockOutcome {
+    /// The new lock file.
+    pub lock: LockFile,
+    /// Versions locked now.
+    pub locked: Vec<u64>,
+    /// Versions re-hashed now.
+    pub rehashed: Vec<u64>,
+    /// The analysis of the folder with the new lock file (warnings to show).
+    pub analysis: crate::Analysis,
+}
+
+/// Computes the lock file that locks every draft (CONTRACT §3). Refuses, returning the analysis
+/// that explains why, when a draft has an error diagnostic (an unacknowledged data-loss statement
+/// must be acknowledged first: locking never hides a hazard), when an unlocked migration sorts
+/// before a locked one, or when a locked migration was edited and not named in `rehash`.
+pub fn lock(
+    folder: &crate::Folder,
+    request: &LockRequest,
+) -> Result<LockOutcome, Box<crate::Analysis>> {
+    use crate::analysis::{MigrationState, Options, analyze};
+    use crate::diagnostic::{Code, Diagnostic};
+
+    let before = analyze(
+        folder,
+        &Options {
+            dialect: request.dialect,
+            strict: Some(false),
+        },
+    );
+    let blocking = |d: &Diagnostic| {
+        d.is_error()
+            && !(d.code == Code::MissingDialect && request.dialect.is_some())
+            && !(d.code == Code::EditedLockedMigration
+                && before.migrations.iter().any(|m| {
+                    Some(m.path.as_str()) == d.file.as_deref() && request.rehash.contains(&m.version)
+                }))
+    };
+    let refuse = |analysis: crate::Analysis| Err(Box::new(analysis));
+    // Errors that a new lock file cannot fix and must not hide.
+    if before.diagnostics.iter().any(|d| {
+        blocking(d)
+            && matches!(
+                d.code,
+                Code::CorruptLockFile
+                    | Code::DialectMismatch
+                    | Code::MissingDialect
+                    | Code::OutOfOrderMigration
+                    | Code::EditedLockedMigration
+            )
+    }) {
+        return refuse(before);
+    }
+    let Some(dialect) = before.dialect else {
+        return refuse(before);
+    };
+    let existing = folder
+        .get(FILE_NAME)
+        .and_then(|f| LockFile::parse(&String::from_utf8_lossy(&f.content)).ok())
+        .unwrap_or_else(|| LockFile::new(dialect));
+    let mut lock = LockFile {
+        dialect,
+        entries: existing.entries.clone(),
+    };
+    let mut locked = Vec::new();
+    let mut rehashed = Vec::new();
+    for m in &before.migrations {
+        match lock.entries.iter_mut().find(|e| e.version == m.version) {
+            Some(entry) => {
+                if request.rehash.contains(&m.version) && entry.checksum != m.checksum {
+                    entry.checksum = m.checksum;
+                    entry.path = m.path.clone();
+                    rehashed.push(m.version);
+                }
+            }
+            None if m.state == MigrationState::Draft => {
+                lock.entries.push(Entry {
+                    state: if request.adopt {
+                        EntryState::Adopted
+                    } else {
+                        EntryState::Locked
+                    },
+                    version: m.version,
+                    checksum: m.checksum,
+                    path: m.path.clone(),
+                });
+                locked.push(m.version);
+            }
+            None => {}
+        }
+    }
+    lock.entries.sort_by_key(|e| e.version);
+    let mut with_lock = folder.clone();
+    with_lock.files.retain(|f| f.path != FILE_NAME);
+    with_lock.files.push(crate::folder::File {
+        path: FILE_NAME.to_owned(),
+        content: lock.render().into_bytes(),
+    });
+    with_lock.files.sort_by(|a, b| a.path.cmp(&b.path));
+    let after = analyze(
+        &with_lock,
+        &Options {
+            dialect: None,
+            strict: Some(false),
+        },
+    );
+    if after.has_errors() {
+        return refuse(after);
+    }
+    Ok(LockOutcome {
+        lock,
+        locked,
+        rehashed,
+        analysis: after,
+    })
+}
