@@ -219,7 +219,11 @@ impl Conn {
                 .fetch_optional(&mut *c)
                 .await?;
             match row {
-                Some(row) => Ok(row.try_get::<Option<i64>, _>(0)?),
+                // `CASE ... THEN 1` is an INT4 on PostgreSQL, counts are INT8.
+                Some(row) => match row.try_get::<Option<i64>, _>(0) {
+                    Ok(v) => Ok(v),
+                    Err(_) => Ok(row.try_get::<Option<i32>, _>(0)?.map(i64::from)),
+                },
                 None => Ok(None),
             }
         })
@@ -281,7 +285,10 @@ impl Conn {
         let context = "cannot take the migration lock";
         match sql.dialect {
             Dialect::Postgres => {
-                let query = format!("SELECT pg_try_advisory_lock({})::int8", pg_key(key));
+                let query = format!(
+                    "SELECT CASE WHEN pg_try_advisory_lock({}) THEN 1::int8 ELSE 0::int8 END",
+                    pg_key(key)
+                );
                 let start = std::time::Instant::now();
                 let mut wait = Duration::from_millis(10);
                 loop {
