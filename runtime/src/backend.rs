@@ -10,10 +10,10 @@ use sqlx::{AssertSqlSafe, Row};
 use crate::error::{Error, ErrorKind};
 use crate::migrations::Dialect;
 
-#[cfg(feature = "mysql")]
-use sqlx::{MySql, MySqlPool, pool::PoolConnection};
 #[cfg(feature = "postgres")]
 use sqlx::{Connection, PgConnection, PgPool};
+#[cfg(feature = "mysql")]
+use sqlx::{MySql, MySqlPool, pool::PoolConnection};
 #[cfg(feature = "sqlite")]
 use sqlx::{Sqlite, SqlitePool};
 
@@ -127,7 +127,9 @@ impl Db {
     pub(crate) async fn summary(&self, sql: String) -> Result<Option<String>, sqlx::Error> {
         macro_rules! one {
             ($pool:expr) => {{
-                let row = sqlx::raw_sql(AssertSqlSafe(sql)).fetch_optional($pool).await?;
+                let row = sqlx::raw_sql(AssertSqlSafe(sql))
+                    .fetch_optional($pool)
+                    .await?;
                 match row {
                     Some(row) => Ok(Some(row.try_get::<String, _>(0)?)),
                     None => Ok(None),
@@ -153,7 +155,16 @@ impl Db {
                 let options = pool.connect_options();
                 let connect = PgConnection::connect_with(&options);
                 match tokio::time::timeout(timeout, connect).await {
-                    Ok(conn) => Conn::Pg(conn.map_err(|e| Error::database(context, e))?),
+                    Ok(conn) => {
+                        let mut conn = conn.map_err(|e| Error::database(context, e))?;
+                        // A batch keeps running on the server after the client is gone, holding
+                        // the lock; PostgreSQL 14+ can notice the closed socket and abort it.
+                        // Older servers reject the setting, which is harmless.
+                        let _ = sqlx::raw_sql("SET client_connection_check_interval = 100")
+                            .execute(&mut conn)
+                            .await;
+                        Conn::Pg(conn)
+                    }
                     Err(_) => return Err(lock_timeout(timeout)),
                 }
             }
@@ -437,7 +448,10 @@ impl Sql {
         };
         let mut out = String::new();
         if let (Some(schema), Dialect::Postgres) = (schema, self.dialect) {
-            out.push_str(&format!("CREATE SCHEMA IF NOT EXISTS {};\n", self.ident(schema)));
+            out.push_str(&format!(
+                "CREATE SCHEMA IF NOT EXISTS {};\n",
+                self.ident(schema)
+            ));
         }
         out.push_str(&format!(
             "CREATE TABLE IF NOT EXISTS {t} (\n\

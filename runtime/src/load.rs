@@ -47,7 +47,11 @@ impl Migrations {
             Some(driftless_core::Dialect::Mysql) => Dialect::Mysql,
             Some(driftless_core::Dialect::Sqlite) | None => Dialect::Sqlite,
         };
-        let migrations = analysis.migrations.iter().map(migration).collect::<Vec<_>>();
+        let migrations = analysis
+            .migrations
+            .iter()
+            .map(migration)
+            .collect::<Vec<_>>();
         Migrations {
             namespace: Cow::Owned(namespace.to_owned()),
             dialect,

@@ -5,7 +5,9 @@ use std::time::{Duration, Instant};
 
 use crate::backend::{Conn, Db, HistoryRow, Pool, Sql, fnv128, is_missing_table};
 use crate::error::{Error, ErrorKind};
-use crate::migrations::{Dialect, Hazard, Migration, MigrationState, Migrations, ObjectKind, ObjectName};
+use crate::migrations::{
+    Dialect, Hazard, Migration, MigrationState, Migrations, ObjectKind, ObjectName,
+};
 
 /// The environment variable that lists consents: `[namespace:]version`, comma-separated.
 pub const CONSENT_ENV: &str = "DRIFTLESS_ALLOW_DESTRUCTIVE";
@@ -55,7 +57,11 @@ impl Migrations {
     /// The summary the no-op boot compares: count, newest version and a hash over the
     /// versions and checksums.
     fn summary(&self) -> String {
-        summary(self.migrations.iter().map(|m| (m.version, m.checksum_hex())))
+        summary(
+            self.migrations
+                .iter()
+                .map(|m| (m.version, m.checksum_hex())),
+        )
     }
 }
 
@@ -314,7 +320,9 @@ impl<'a> Migrator<'a> {
         match &result {
             // Release explicitly on success; on failure closing the connection releases it.
             Ok(_) => {
-                let _ = conn.unlock(&sql, &self.lock_key(Some(self.namespace()))).await;
+                let _ = conn
+                    .unlock(&sql, &self.lock_key(Some(self.namespace())))
+                    .await;
                 conn.finish().await;
             }
             Err(_) => conn.finish().await,
@@ -322,7 +330,12 @@ impl<'a> Migrator<'a> {
         result
     }
 
-    async fn slow_path(&self, conn: &mut Conn, sql: &Sql, table_exists: bool) -> Result<Report, Error> {
+    async fn slow_path(
+        &self,
+        conn: &mut Conn,
+        sql: &Sql,
+        table_exists: bool,
+    ) -> Result<Report, Error> {
         if let Some(timeout) = self.statement_timeout {
             let ms = timeout.as_millis();
             let set = match sql.dialect {
@@ -348,8 +361,12 @@ impl<'a> Migrator<'a> {
             conn.unlock(sql, &global).await?;
             created.map_err(|e| Error::database("cannot create the history table", e))?;
         }
-        conn.lock(sql, &self.lock_key(Some(self.namespace())), self.acquire_timeout)
-            .await?;
+        conn.lock(
+            sql,
+            &self.lock_key(Some(self.namespace())),
+            self.acquire_timeout,
+        )
+        .await?;
         // SQLite reads the history, the tables and their emptiness in one snapshot.
         let snapshot = sql.dialect == Dialect::Sqlite;
         if snapshot {
@@ -634,9 +651,9 @@ impl<'a> Migrator<'a> {
     }
 
     fn consented(&self, version: u64) -> bool {
-        self.consents.iter().any(|(ns, v)| {
-            *v == version && ns.as_deref().is_none_or(|ns| ns == self.namespace())
-        })
+        self.consents
+            .iter()
+            .any(|(ns, v)| *v == version && ns.as_deref().is_none_or(|ns| ns == self.namespace()))
     }
 
     async fn waiver(
@@ -751,12 +768,18 @@ impl<'a> Migrator<'a> {
             let new_summary = summary(current.iter().map(|(v, c)| (*v, c.clone())));
             if let Waiver::Empty(tables) = waiver {
                 for (schema, table) in tables {
-                    let rows = match conn.scalar_i64(sql.has_rows(schema.as_deref(), table)).await {
+                    let rows = match conn
+                        .scalar_i64(sql.has_rows(schema.as_deref(), table))
+                        .await
+                    {
                         Ok(n) => n.unwrap_or(0) > 0,
                         Err(e) if is_missing_table(&e) => false,
                         Err(e) => {
                             let _ = conn.execute("ROLLBACK".to_owned()).await;
-                            return Err(Error::database("cannot check whether a table is empty", e));
+                            return Err(Error::database(
+                                "cannot check whether a table is empty",
+                                e,
+                            ));
                         }
                     };
                     if rows {
@@ -768,8 +791,16 @@ impl<'a> Migrator<'a> {
             if !transactional {
                 // Claim the version, then run outside the transaction with the intent log.
                 let claim = sql.put_row(
-                    ns, m.version, m.description(), &m.checksum_hex(), "running", 0, total, None,
-                    None, consent.as_deref(),
+                    ns,
+                    m.version,
+                    m.description(),
+                    &m.checksum_hex(),
+                    "running",
+                    0,
+                    total,
+                    None,
+                    None,
+                    consent.as_deref(),
                 );
                 let claimed = conn.execute(format!("{claim};\nCOMMIT")).await;
                 if let Err(e) = claimed {
@@ -777,7 +808,17 @@ impl<'a> Migrator<'a> {
                     return Err(Error::database("cannot record the migration", e));
                 }
                 return self
-                    .apply_intent(conn, sql, m, &statements, &new_summary, consent, start, applied, true)
+                    .apply_intent(
+                        conn,
+                        sql,
+                        m,
+                        &statements,
+                        &new_summary,
+                        consent,
+                        start,
+                        applied,
+                        true,
+                    )
                     .await
                     .map(Some);
             }
@@ -789,14 +830,24 @@ impl<'a> Migrator<'a> {
             let run = conn.execute(body).await;
             if let Err(e) = run {
                 let _ = conn.execute("ROLLBACK".to_owned()).await;
-                return Err(self.failed(conn, sql, m, total, consent.as_deref(), e).await);
+                return Err(self
+                    .failed(conn, sql, m, total, consent.as_deref(), e)
+                    .await);
             }
             let ms = start.elapsed().as_millis().to_string();
             let record = format!(
                 "{};\n{};\nCOMMIT",
                 sql.put_row(
-                    ns, m.version, m.description(), &m.checksum_hex(), "applied", total, total,
-                    Some(&ms), None, consent.as_deref()
+                    ns,
+                    m.version,
+                    m.description(),
+                    &m.checksum_hex(),
+                    "applied",
+                    total,
+                    total,
+                    Some(&ms),
+                    None,
+                    consent.as_deref()
                 ),
                 sql.put_summary(ns, &new_summary)
             );
@@ -821,15 +872,25 @@ impl<'a> Migrator<'a> {
                 batch.push_str(";\n");
             }
             batch.push_str(&sql.put_row(
-                ns, m.version, m.description(), &m.checksum_hex(), "applied", total, total,
-                Some(Sql::pg_elapsed_ms()), None, consent.as_deref(),
+                ns,
+                m.version,
+                m.description(),
+                &m.checksum_hex(),
+                "applied",
+                total,
+                total,
+                Some(Sql::pg_elapsed_ms()),
+                None,
+                consent.as_deref(),
             ));
             batch.push_str(";\n");
             batch.push_str(&sql.put_summary(ns, &new_summary));
             batch.push_str(";\nCOMMIT");
             if let Err(e) = conn.execute(batch).await {
                 let _ = conn.execute("ROLLBACK".to_owned()).await;
-                return Err(self.failed(conn, sql, m, total, consent.as_deref(), e).await);
+                return Err(self
+                    .failed(conn, sql, m, total, consent.as_deref(), e)
+                    .await);
             }
             applied.insert(m.version, m.checksum_hex());
             return Ok(Some(self.done(m, start, consent.is_some())));
@@ -837,10 +898,15 @@ impl<'a> Migrator<'a> {
         // MySQL, and `no-transaction` files: the intent log.
         if let Waiver::Empty(tables) = waiver {
             for (schema, table) in tables {
-                let rows = match conn.scalar_i64(sql.has_rows(schema.as_deref(), table)).await {
+                let rows = match conn
+                    .scalar_i64(sql.has_rows(schema.as_deref(), table))
+                    .await
+                {
                     Ok(n) => n.unwrap_or(0) > 0,
                     Err(e) if is_missing_table(&e) => false,
-                    Err(e) => return Err(Error::database("cannot check whether a table is empty", e)),
+                    Err(e) => {
+                        return Err(Error::database("cannot check whether a table is empty", e));
+                    }
                 };
                 if rows {
                     return Err(self.no_longer_empty(m, table));
@@ -850,16 +916,34 @@ impl<'a> Migrator<'a> {
         let claim = self.transaction(
             sql,
             sql.put_row(
-                ns, m.version, m.description(), &m.checksum_hex(), "running", 0, total, None, None,
+                ns,
+                m.version,
+                m.description(),
+                &m.checksum_hex(),
+                "running",
+                0,
+                total,
+                None,
+                None,
                 consent.as_deref(),
             ),
         );
         conn.execute(claim)
             .await
             .map_err(|e| Error::database("cannot record the migration", e))?;
-        self.apply_intent(conn, sql, m, &statements, &new_summary, consent, start, applied, false)
-            .await
-            .map(Some)
+        self.apply_intent(
+            conn,
+            sql,
+            m,
+            &statements,
+            &new_summary,
+            consent,
+            start,
+            applied,
+            false,
+        )
+        .await
+        .map(Some)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -888,7 +972,12 @@ impl<'a> Migrator<'a> {
                 let _ = conn
                     .execute(sql.set_status(ns, m.version, "failed", None, Some(&e.to_string())))
                     .await;
-                tracing::error!(namespace = ns, version = m.version, statement = k + 1, "{message}");
+                tracing::error!(
+                    namespace = ns,
+                    version = m.version,
+                    statement = k + 1,
+                    "{message}"
+                );
                 return Err(Error::new(
                     ErrorKind::MigrationFailed,
                     format!(
@@ -970,12 +1059,24 @@ impl<'a> Migrator<'a> {
         let row = self.transaction(
             sql,
             sql.put_row(
-                self.namespace(), m.version, m.description(), &m.checksum_hex(), "failed", 0,
-                total, None, Some(&text), consent,
+                self.namespace(),
+                m.version,
+                m.description(),
+                &m.checksum_hex(),
+                "failed",
+                0,
+                total,
+                None,
+                Some(&text),
+                consent,
             ),
         );
         let _ = conn.execute(row).await;
-        tracing::error!(namespace = self.namespace(), version = m.version, "migration failed: {text}");
+        tracing::error!(
+            namespace = self.namespace(),
+            version = m.version,
+            "migration failed: {text}"
+        );
         Error::new(
             ErrorKind::MigrationFailed,
             format!(
@@ -1115,7 +1216,9 @@ impl<'a> Migrator<'a> {
         let mut conn = db.open(self.acquire_timeout).await?;
         let result = self.repair_locked(&mut conn, &sql, version, repair).await;
         if result.is_ok() {
-            let _ = conn.unlock(&sql, &self.lock_key(Some(self.namespace()))).await;
+            let _ = conn
+                .unlock(&sql, &self.lock_key(Some(self.namespace())))
+                .await;
         }
         conn.finish().await;
         result
@@ -1133,8 +1236,12 @@ impl<'a> Migrator<'a> {
         let created = conn.execute(sql.create_table(self.schema.as_deref())).await;
         conn.unlock(sql, &global).await?;
         created.map_err(|e| Error::database("cannot create the history table", e))?;
-        conn.lock(sql, &self.lock_key(Some(self.namespace())), self.acquire_timeout)
-            .await?;
+        conn.lock(
+            sql,
+            &self.lock_key(Some(self.namespace())),
+            self.acquire_timeout,
+        )
+        .await?;
         let rows = self.read_history(conn, sql).await?;
         let ns = self.namespace();
         let mut applied: BTreeMap<u64, String> = rows
@@ -1148,7 +1255,10 @@ impl<'a> Migrator<'a> {
                 let Some(row) = rows.iter().find(|r| r.version as u64 == version) else {
                     return Err(Error::new(
                         ErrorKind::InvalidRepair,
-                        format!("migration {version} has no history row; see {}", self.command("status")),
+                        format!(
+                            "migration {version} has no history row; see {}",
+                            self.command("status")
+                        ),
                     ));
                 };
                 if row.status != "failed" && row.status != "running" {
@@ -1183,13 +1293,24 @@ impl<'a> Migrator<'a> {
                     ));
                 }
                 for m in migrations {
-                    if rows.iter().any(|r| r.version as u64 == m.version && is_applied(&r.status)) {
+                    if rows
+                        .iter()
+                        .any(|r| r.version as u64 == m.version && is_applied(&r.status))
+                    {
                         continue;
                     }
                     let total = m.statements().len();
                     body.push(sql.put_row(
-                        ns, m.version, m.description(), &m.checksum_hex(), "baselined", 0, total,
-                        None, None, None,
+                        ns,
+                        m.version,
+                        m.description(),
+                        &m.checksum_hex(),
+                        "baselined",
+                        0,
+                        total,
+                        None,
+                        None,
+                        None,
                     ));
                     applied.insert(m.version, m.checksum_hex());
                 }
@@ -1230,16 +1351,12 @@ fn parse_consent(value: &str) -> Result<Vec<(Option<String>, u64)>, String> {
             Some((ns, v)) => (Some(ns.trim().to_owned()), v.trim()),
             None => (None, item),
         };
-        let version: u64 = version
-            .parse()
-            .ok()
-            .filter(|v| *v > 0)
-            .ok_or_else(|| {
-                format!(
-                    "invalid consent `{item}`: expected `[namespace:]version` such as `3` or \
+        let version: u64 = version.parse().ok().filter(|v| *v > 0).ok_or_else(|| {
+            format!(
+                "invalid consent `{item}`: expected `[namespace:]version` such as `3` or \
                      `billing:3`, comma-separated (there is no value that consents to everything)"
-                )
-            })?;
+            )
+        })?;
         out.push((ns, version));
     }
     Ok(out)

@@ -1,8 +1,8 @@
 //! Fresh databases, migration folders and a statement counter shared by the tests.
 
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock};
 
 use driftless::{Error, Migrations, Migrator, Report};
 use driftless_core::lockfile::{self, LockRequest};
@@ -135,12 +135,18 @@ impl TestDb {
             Kind::Postgres => {
                 let mut c = sqlx::PgConnection::connect(&self.server).await.unwrap();
                 let drop = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
-                sqlx::raw_sql(AssertSqlSafe(drop)).execute(&mut c).await.unwrap();
+                sqlx::raw_sql(AssertSqlSafe(drop))
+                    .execute(&mut c)
+                    .await
+                    .unwrap();
             }
             Kind::Mysql => {
                 let mut c = sqlx::MySqlConnection::connect(&self.server).await.unwrap();
                 let drop = format!("DROP DATABASE IF EXISTS {}", self.name);
-                sqlx::raw_sql(AssertSqlSafe(drop)).execute(&mut c).await.unwrap();
+                sqlx::raw_sql(AssertSqlSafe(drop))
+                    .execute(&mut c)
+                    .await
+                    .unwrap();
             }
             Kind::Sqlite => {
                 let path = std::env::temp_dir().join(format!("{}.db", self.name));
@@ -243,9 +249,26 @@ pub fn load(dir: &std::path::Path) -> Migrations {
     Migrations::load(dir).unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// Loads a folder through the core and lets the test adjust the analysis before conversion.
+pub fn load_edit(
+    dir: &std::path::Path,
+    edit: impl FnOnce(&mut driftless_core::Analysis),
+) -> Migrations {
+    let folder = driftless_core::loader::load(dir).unwrap();
+    let mut analysis = driftless_core::analyze(&folder, &driftless_core::Options::default());
+    assert!(!analysis.has_errors(), "{:?}", analysis.diagnostics);
+    edit(&mut analysis);
+    Migrations::from_analysis(&analysis, "")
+}
+
 /// Loads a folder and marks statement `statement` of migration `version` as dropping `table`
 /// (a data-loss hazard waived when the table is empty), as the core's analysis reports it.
-pub fn load_with_drop(dir: &std::path::Path, version: u64, statement: usize, table: &str) -> Migrations {
+pub fn load_with_drop(
+    dir: &std::path::Path,
+    version: u64,
+    statement: usize,
+    table: &str,
+) -> Migrations {
     use driftless_core::schema::Hazard;
     use driftless_core::{Code, Object, ObjectKind};
     let folder = driftless_core::loader::load(dir).unwrap();
@@ -279,11 +302,37 @@ pub fn load_with_drop(dir: &std::path::Path, version: u64, statement: usize, tab
     Migrations::from_analysis(&analysis, "")
 }
 
-/// Counts `sqlx::query` events: the statements sqlx sends.
-#[derive(Clone, Default)]
-pub struct StatementCounter(pub Arc<AtomicUsize>);
+/// Every statement sqlx logged (target `sqlx::query`), from every thread: SQLite runs its
+/// statements on a worker thread, so a thread-local subscriber would miss them.
+pub fn logged_statements() -> &'static Mutex<Vec<String>> {
+    static LOG: OnceLock<Mutex<Vec<String>>> = OnceLock::new();
+    static INSTALL: OnceLock<()> = OnceLock::new();
+    let log = LOG.get_or_init(|| Mutex::new(Vec::new()));
+    INSTALL.get_or_init(|| {
+        tracing::subscriber::set_global_default(StatementLog).unwrap();
+    });
+    log
+}
 
-impl tracing::Subscriber for StatementCounter {
+struct StatementLog;
+
+struct Text(String);
+
+impl tracing::field::Visit for Text {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        if field.name() == "summary" || field.name() == "db.statement" {
+            self.0.push_str(&format!("{value:?} "));
+        }
+    }
+    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+        if field.name() == "summary" || field.name() == "db.statement" {
+            self.0.push_str(value);
+            self.0.push(' ');
+        }
+    }
+}
+
+impl tracing::Subscriber for StatementLog {
     fn enabled(&self, metadata: &tracing::Metadata<'_>) -> bool {
         metadata.target() == "sqlx::query"
     }
@@ -294,7 +343,11 @@ impl tracing::Subscriber for StatementCounter {
     fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
     fn event(&self, event: &tracing::Event<'_>) {
         if event.metadata().target() == "sqlx::query" {
-            self.0.fetch_add(1, Ordering::SeqCst);
+            let mut text = Text(String::new());
+            event.record(&mut text);
+            if let Some(log) = logged_statements().lock().ok().as_mut() {
+                log.push(text.0);
+            }
         }
     }
     fn enter(&self, _: &tracing::span::Id) {}
