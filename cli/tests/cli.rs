@@ -1,0 +1,137 @@
+//! The `driftless` binary on real folders: exit codes, output and the files it writes.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn driftless(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_driftless"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("run driftless")
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+/// A fresh temporary directory for one test.
+fn temp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("driftless-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn write(dir: &Path, path: &str, content: &str) {
+    let path = dir.join(path);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, content).unwrap();
+}
+
+#[test]
+fn new_check_lock_round_trip() {
+    let dir = temp("round-trip");
+    let o = driftless(&["new", "Create users"], &dir);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(dir.join("migrations/0001_create_users.sql").exists());
+    write(&dir, "migrations/0001_create_users.sql", "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT);\n");
+
+    // No lock file yet: the dialect is unknown.
+    let o = driftless(&["check"], &dir);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("error[missing-dialect]"), "{}", text(&o));
+
+    let o = driftless(&["lock", "--dialect", "sqlite"], &dir);
+    assert!(o.status.success(), "{}", text(&o));
+    let lock = std::fs::read_to_string(dir.join("migrations/driftless.lock")).unwrap();
+    assert!(lock.contains("dialect sqlite") && lock.contains("locked 1 "), "{lock}");
+
+    let o = driftless(&["check"], &dir);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("checked 1 migrations"), "{}", text(&o));
+
+    // The next migration continues the sequence, zero-padded like its neighbour.
+    let o = driftless(&["new", "drop email"], &dir);
+    assert!(o.status.success(), "{}", text(&o));
+    write(&dir, "migrations/0002_drop_email.sql", "ALTER TABLE users DROP COLUMN email;\n");
+    let o = driftless(&["check", "--strict"], &dir);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).contains("error[draft-migration]"), "{}", text(&o));
+
+    // Editing a locked migration is refused by check and by lock, unless re-hashed by name.
+    write(&dir, "migrations/0001_create_users.sql", "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT, x INT);\n");
+    let o = driftless(&["check"], &dir);
+    assert!(text(&o).contains("error[edited-locked-migration]"), "{}", text(&o));
+    assert!(text(&o).contains(" --> migrations/0001_create_users.sql"), "{}", text(&o));
+    let o = driftless(&["lock"], &dir);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("nothing was locked"));
+    let unchanged = std::fs::read_to_string(dir.join("migrations/driftless.lock")).unwrap();
+    assert_eq!(unchanged, lock);
+    let o = driftless(&["lock", "--rehash", "1"], &dir);
+    assert!(o.status.success(), "{}", text(&o));
+}
+
+#[test]
+fn json_output_is_machine_readable() {
+    let dir = temp("json");
+    write(&dir, "m/0001_a.sql", "CREATE TABLE a (id INTEGER);\n");
+    write(&dir, "m/notes.sql", "SELECT 1;\n");
+    let o = driftless(&["check", "m", "--dialect", "sqlite", "--format", "json"], &dir);
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(v["dialect"], "sqlite");
+    assert_eq!(v["errors"], 1);
+    assert_eq!(v["diagnostics"][0]["code"], "misnamed-migration");
+    assert_eq!(v["diagnostics"][0]["file"], "notes.sql");
+    assert_eq!(v["migrations"][0]["version"], 1);
+    assert_eq!(v["migrations"][0]["state"], "draft");
+}
+
+#[test]
+fn new_follows_the_folder_scheme_and_layout() {
+    let dir = temp("scheme");
+    write(&dir, "ts/20240101120000_init.sql", "SELECT 1;\n");
+    let o = driftless(&["new", "next", "ts"], &dir);
+    assert!(o.status.success(), "{}", text(&o));
+    let names: Vec<String> = std::fs::read_dir(dir.join("ts"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    let new = names.iter().find(|n| n.ends_with("_next.sql")).expect("created");
+    assert_eq!(new.len(), "20240101120000_next.sql".len());
+    assert!(new.as_str() > "20240101120000", "{new}");
+
+    write(&dir, "rev/7_a.up.sql", "SELECT 1;\n");
+    let o = driftless(&["new", "b", "rev"], &dir);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(dir.join("rev/8_b.up.sql").exists() && dir.join("rev/8_b.down.sql").exists());
+
+    write(&dir, "diesel/2024-01-01-000000_a/up.sql", "SELECT 1;\n");
+    let o = driftless(&["new", "b", "diesel"], &dir);
+    assert!(o.status.success(), "{}", text(&o));
+    let dirs: Vec<String> = std::fs::read_dir(dir.join("diesel"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    let new = dirs.iter().find(|n| n.ends_with("_b")).expect("created");
+    assert_eq!(new.len(), "2024-01-01-000000_b".len(), "{new}");
+    assert!(dir.join("diesel").join(new).join("up.sql").exists());
+
+    let o = driftless(&["new", "!!!"], &dir);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn adopt_locks_a_history_with_hazards_as_warnings() {
+    let dir = temp("adopt");
+    write(&dir, "m/1_a.sql", "CREATE TABLE a (id INTEGER, b TEXT);\n");
+    write(&dir, "m/2_b.sql", "ALTER TABLE a DROP COLUMN b;\n");
+    let o = driftless(&["lock", "m", "--dialect", "sqlite", "--adopt"], &dir);
+    assert!(o.status.success(), "{}", text(&o));
+    let lock = std::fs::read_to_string(dir.join("m/driftless.lock")).unwrap();
+    assert!(lock.contains("adopted 1 ") && lock.contains("adopted 2 "), "{lock}");
+    let o = driftless(&["check", "m"], &dir);
+    assert!(o.status.success(), "{}", text(&o));
+}
