@@ -360,14 +360,18 @@ pub(crate) fn fnv64(bytes: &[u8]) -> u64 {
     hash
 }
 
-/// FNV-1a, 128 bits: the summary of a history.
-pub(crate) fn fnv128(bytes: &[u8]) -> u128 {
-    let mut hash: u128 = 0x6c62272e07bb014262b821756295c58d;
-    for b in bytes {
-        hash ^= u128::from(*b);
-        hash = hash.wrapping_mul(0x0000000001000000000000000000013B);
+/// A 128-bit hash of 64-bit words in two independent lanes: the summary of a history. It runs on
+/// every boot over every embedded checksum, so it works on words, not bytes; it guards against
+/// accidents, not adversaries (the history table is trusted).
+pub(crate) fn hash_words(words: impl Iterator<Item = u64>) -> u128 {
+    let (mut a, mut b): (u64, u64) = (0xcbf29ce484222325, 0x84222325cbf29ce4);
+    for w in words {
+        a = (a ^ w).wrapping_mul(0x100000001b3).rotate_left(29);
+        b = (b ^ w.rotate_left(17))
+            .wrapping_mul(0x9e3779b97f4a7c15)
+            .rotate_left(31);
     }
-    hash
+    (u128::from(a) << 64) | u128::from(b)
 }
 
 fn pg_key(key: &str) -> i64 {
@@ -485,6 +489,16 @@ impl Sql {
             t = self.table
         ));
         out
+    }
+
+    /// The summary row (version 0) and the row of one version.
+    pub(crate) fn rows_for(&self, namespace: &str, version: u64) -> String {
+        format!(
+            "SELECT version, name, checksum, status, statements_done, statements_total, error, \
+             consent FROM {} WHERE namespace = {} AND version IN (0, {version}) ORDER BY version",
+            self.table,
+            self.literal(namespace)
+        )
     }
 
     pub(crate) fn history(&self, namespace: &str) -> String {

@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
-use crate::backend::{Conn, Db, HistoryRow, Pool, Sql, fnv128, is_missing_table};
+use crate::backend::{Conn, Db, HistoryRow, Pool, Sql, hash_words, is_missing_table};
 use crate::error::{Error, ErrorKind};
 use crate::migrations::{
     Dialect, Hazard, Migration, MigrationState, Migrations, ObjectKind, ObjectName,
@@ -57,24 +57,55 @@ impl Migrations {
     /// The summary the no-op boot compares: count, newest version and a hash over the
     /// versions and checksums.
     fn summary(&self) -> String {
-        summary(
-            self.migrations
-                .iter()
-                .map(|m| (m.version, m.checksum_hex())),
-        )
+        summary_of(self.migrations.iter().map(|m| (m.version, *m.checksum())))
     }
 }
 
-fn summary(entries: impl Iterator<Item = (u64, String)>) -> String {
-    let mut text = String::new();
+/// `count:newest:hash` over versions and checksums, in version order.
+fn summary_of(entries: impl Iterator<Item = (u64, [u8; 32])>) -> String {
     let mut count = 0usize;
     let mut newest = 0u64;
+    let mut words = Vec::new();
     for (version, checksum) in entries {
-        text.push_str(&format!("{version}={checksum}\n"));
         count += 1;
         newest = newest.max(version);
+        words.push(version);
+        for chunk in checksum.chunks_exact(8) {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            words.push(u64::from_le_bytes(word));
+        }
     }
-    format!("{count}:{newest}:{:032x}", fnv128(text.as_bytes()))
+    let hash = hash_words(words.into_iter());
+    format!("{count}:{newest}:{hash:032x}")
+}
+
+/// The summary of applied rows (checksums as stored: hex).
+fn summary(entries: impl Iterator<Item = (u64, String)>) -> String {
+    summary_of(entries.map(|(v, hex)| (v, from_hex(&hex))))
+}
+
+/// Parses a stored checksum; a malformed one hashes as its own bytes so it cannot match.
+fn from_hex(hex: &str) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    if hex.len() == 64 && hex.is_ascii() {
+        for (i, byte) in out.iter_mut().enumerate() {
+            match u8::from_str_radix(&hex[2 * i..2 * i + 2], 16) {
+                Ok(b) => *byte = b,
+                Err(_) => return fallback(hex),
+            }
+        }
+        return out;
+    }
+    fallback(hex)
+}
+
+fn fallback(text: &str) -> [u8; 32] {
+    let mut out = [0xffu8; 32];
+    for (i, b) in text.bytes().enumerate() {
+        out[i % 32] ^= b.rotate_left((i / 32) as u32);
+    }
+    out
 }
 
 /// Options for one run; build with [`Migrations::migrator`].
@@ -387,9 +418,10 @@ impl<'a> Migrator<'a> {
             .map(|r| (r.version as u64, r.checksum.clone()))
             .collect();
         let mut report = Report::default();
-        for (migration, waiver) in &checked.pending {
+        let count = checked.pending.len();
+        for (i, (migration, waiver)) in checked.pending.iter().enumerate() {
             if let Some(done) = self
-                .apply(conn, sql, migration, waiver, &mut applied)
+                .apply(conn, sql, migration, waiver, &mut applied, i + 1 == count)
                 .await?
             {
                 report.applied.push(done);
@@ -722,6 +754,7 @@ impl<'a> Migrator<'a> {
         m: &Migration,
         waiver: &Waiver,
         applied: &mut BTreeMap<u64, String>,
+        last: bool,
     ) -> Result<Option<Applied>, Error> {
         let ns = self.namespace();
         let start = Instant::now();
@@ -740,14 +773,45 @@ impl<'a> Migrator<'a> {
                 .await
                 .map_err(|e| Error::database("cannot lock the SQLite database", e))?;
             // Another process may have applied it (or failed it) since the plan was read.
-            let now = conn.history(sql.history(ns)).await;
-            let now = match now {
+            let now = conn.history(sql.rows_for(ns, m.version)).await;
+            let mut now = match now {
                 Ok(rows) => rows,
                 Err(e) => {
                     let _ = conn.execute("ROLLBACK".to_owned()).await;
                     return Err(Error::database("cannot read the history", e));
                 }
             };
+            let stored = now
+                .iter()
+                .find(|r| r.version == 0)
+                .map(|r| r.checksum.clone());
+            if stored.as_deref() != Some(&summary(applied.iter().map(|(v, c)| (*v, c.clone())))) {
+                // Someone else changed the history: read it whole.
+                now = match conn.history(sql.history(ns)).await {
+                    Ok(rows) => rows,
+                    Err(e) => {
+                        let _ = conn.execute("ROLLBACK".to_owned()).await;
+                        return Err(Error::database("cannot read the history", e));
+                    }
+                };
+            } else {
+                now.retain(|r| r.version != 0);
+                now.extend(
+                    applied
+                        .iter()
+                        .filter(|(v, _)| **v != m.version)
+                        .map(|(v, c)| HistoryRow {
+                            version: *v as i64,
+                            name: String::new(),
+                            checksum: c.clone(),
+                            status: "applied".to_owned(),
+                            done: 0,
+                            total: 0,
+                            error: None,
+                            consent: None,
+                        }),
+                );
+            }
             if let Some(row) = now.iter().find(|r| r.version as u64 == m.version)
                 && row.status != "rolled_back"
             {
@@ -861,6 +925,12 @@ impl<'a> Migrator<'a> {
         if transactional {
             // PostgreSQL: the migration, its row and the summary in one batch, one round trip.
             let mut batch = String::from("BEGIN;\n");
+            if !last {
+                // Only the run's last commit waits for the WAL flush, which makes every earlier
+                // commit durable too; a crash before it loses a suffix of whole migrations
+                // (each with its history row), which the next boot applies again.
+                batch.push_str("SET LOCAL synchronous_commit = off;\n");
+            }
             if let Waiver::Empty(tables) = waiver {
                 for (schema, table) in tables {
                     batch.push_str(&sql.pg_still_empty(schema.as_deref(), table));
