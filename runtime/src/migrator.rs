@@ -85,19 +85,41 @@ fn summary(entries: impl Iterator<Item = (u64, String)>) -> String {
     summary_of(entries.map(|(v, hex)| (v, from_hex(&hex))))
 }
 
+/// The summary of `applied` plus `m`, without copying the map (this runs once per migration).
+fn summary_with(applied: &BTreeMap<u64, String>, m: &Migration) -> String {
+    let before = applied.range(..m.version).map(|(v, c)| (*v, from_hex(c)));
+    let after = applied
+        .range(m.version + 1..)
+        .map(|(v, c)| (*v, from_hex(c)));
+    summary_of(
+        before
+            .chain(std::iter::once((m.version, *m.checksum())))
+            .chain(after),
+    )
+}
+
 /// Parses a stored checksum; a malformed one hashes as its own bytes so it cannot match.
 fn from_hex(hex: &str) -> [u8; 32] {
-    let mut out = [0u8; 32];
-    if hex.len() == 64 && hex.is_ascii() {
-        for (i, byte) in out.iter_mut().enumerate() {
-            match u8::from_str_radix(&hex[2 * i..2 * i + 2], 16) {
-                Ok(b) => *byte = b,
-                Err(_) => return fallback(hex),
-            }
+    fn nibble(c: u8) -> Option<u8> {
+        match c {
+            b'0'..=b'9' => Some(c - b'0'),
+            b'a'..=b'f' => Some(c - b'a' + 10),
+            b'A'..=b'F' => Some(c - b'A' + 10),
+            _ => None,
         }
-        return out;
     }
-    fallback(hex)
+    let bytes = hex.as_bytes();
+    let mut out = [0u8; 32];
+    if bytes.len() != 64 {
+        return fallback(hex);
+    }
+    for (i, byte) in out.iter_mut().enumerate() {
+        match (nibble(bytes[2 * i]), nibble(bytes[2 * i + 1])) {
+            (Some(h), Some(l)) => *byte = h << 4 | l,
+            _ => return fallback(hex),
+        }
+    }
+    out
 }
 
 fn fallback(text: &str) -> [u8; 32] {
@@ -763,9 +785,7 @@ impl<'a> Migrator<'a> {
             ns => format!("{ns}:{}", m.version),
         });
         let total = m.statements().len();
-        let mut after = applied.clone();
-        after.insert(m.version, m.checksum_hex());
-        let new_summary = summary(after.iter().map(|(v, c)| (*v, c.clone())));
+        let new_summary = summary_with(applied, m);
         let statements: Vec<&str> = m.statement_sql().collect();
         let transactional = m.is_transactional() && sql.dialect != Dialect::Mysql;
         if sql.dialect == Dialect::Sqlite {
