@@ -90,6 +90,7 @@ fn is_tag_continue(b: u8) -> bool {
 /// The keywords that steer the statement tracker; every other word is [`Kw::Other`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kw {
+    Alter,
     Atomic,
     Begin,
     Case,
@@ -137,6 +138,7 @@ fn keyword(word: &[u8]) -> Kw {
             (b"view", Kw::View),
         ],
         5 => &[
+            (b"alter", Kw::Alter),
             (b"begin", Kw::Begin),
             (b"event", Kw::Event),
             (b"index", Kw::Index),
@@ -223,6 +225,9 @@ struct Splitter<'a> {
     depth: u32,
     /// The token that opened the outermost body, for the unterminated-body error.
     opener: Range<usize>,
+    /// How many PostgreSQL parentheses are open, and where the outermost opened.
+    parens: u32,
+    paren: usize,
     /// The opening of an open MySQL executable comment `/*! … */`.
     executable: Option<Range<usize>>,
     /// The delimiter set by a MySQL `DELIMITER` line, so that a file with one still splits the way
@@ -247,6 +252,8 @@ impl<'a> Splitter<'a> {
             prev_start: 0,
             depth: 0,
             opener: 0..0,
+            parens: 0,
+            paren: 0,
             executable: None,
             delimiter: None,
         }
@@ -267,7 +274,7 @@ impl<'a> Splitter<'a> {
             }
             match b {
                 _ if is_space(b) => self.pos += 1,
-                b';' if self.depth == 0 => self.end_chunk(start + 1),
+                b';' if self.depth == 0 && self.parens == 0 => self.end_chunk(start + 1),
                 b';' => self.token(start, start + 1, Prev::Semi),
                 b'\'' => {
                     let kind = match self.dialect {
@@ -298,6 +305,19 @@ impl<'a> Splitter<'a> {
                     self.pos = start + 2;
                 }
                 b'$' if self.dialect == Dialect::Postgres => self.dollar(start),
+                // Like psql, PostgreSQL's `;` inside parentheses does not end the statement: the
+                // multi-command actions of `CREATE RULE … DO (…; …)` are one statement.
+                b'(' if self.dialect == Dialect::Postgres => {
+                    if self.parens == 0 {
+                        self.paren = start;
+                    }
+                    self.parens += 1;
+                    self.token(start, start + 1, Prev::Other);
+                }
+                b')' if self.dialect == Dialect::Postgres => {
+                    self.parens = self.parens.saturating_sub(1);
+                    self.token(start, start + 1, Prev::Other);
+                }
                 b':' if self.byte(start + 1) != Some(b'=') => {
                     self.token(start, start + 1, Prev::Colon)
                 }
@@ -309,18 +329,28 @@ impl<'a> Splitter<'a> {
 
     fn finish(mut self) -> Split {
         let len = self.sql.len();
-        if let Some(opening) = self.executable.take() {
-            if !self.unterminated {
-                self.error(
-                    Code::UnterminatedLiteral,
-                    opening,
-                    "unterminated executable comment".to_owned(),
-                    "close the executable comment with `*/`".to_owned(),
-                );
-            }
+        if let Some(opening) = self.executable.take()
+            && !self.unterminated
+        {
+            self.error(
+                Code::UnterminatedLiteral,
+                opening,
+                "unterminated executable comment".to_owned(),
+                "close the executable comment with `*/`".to_owned(),
+            );
         }
         if self.depth > 0 && !self.unterminated {
             self.unclosed_body();
+        } else if self.parens > 0 && !self.unterminated {
+            let paren = self.paren;
+            self.error(
+                Code::UnterminatedLiteral,
+                paren..paren + 1,
+                "unclosed `(`".to_owned(),
+                "close the parenthesis with `)`; a `;` inside parentheses does not end the \
+                 statement, so without `)` the rest of the file is part of it"
+                    .to_owned(),
+            );
         }
         if self.chunk_start < len {
             self.end_chunk(len);
@@ -375,6 +405,7 @@ impl<'a> Splitter<'a> {
         self.program = Program::Unknown;
         self.prev = Prev::Nothing;
         self.depth = 0;
+        self.parens = 0;
     }
 
     /// Grows the current statement to cover `start..end` without touching the body rules.
@@ -631,7 +662,7 @@ impl<'a> Splitter<'a> {
         }
         match self.first {
             None => self.first = Some(kw),
-            Some(Kw::Create) if self.program == Program::Unknown => {
+            Some(Kw::Create | Kw::Alter) if self.program == Program::Unknown => {
                 self.program = match (self.dialect, kw) {
                     (Dialect::Mysql, Kw::Procedure | Kw::Function | Kw::Trigger | Kw::Event)
                     | (Dialect::Sqlite, Kw::Trigger) => Program::Yes,
@@ -1032,6 +1063,22 @@ mod tests {
     }
 
     #[test]
+    fn postgres_parentheses() {
+        let rule = "CREATE RULE r AS ON INSERT TO t DO ALSO (INSERT INTO a VALUES (1); \
+                    INSERT INTO b VALUES (2))";
+        check(Postgres, &format!("{rule}; SELECT 2"), &[rule, "SELECT 2"]);
+        // Near miss: MySQL and SQLite have no statement with `;` inside parentheses, and their
+        // clients split there.
+        check(Sqlite, "SELECT (1; SELECT 2)", &["SELECT (1", "SELECT 2)"]);
+        // A stray `)` does not confuse the count.
+        check(
+            Postgres,
+            "SELECT 1); SELECT (2)",
+            &["SELECT 1)", "SELECT (2)"],
+        );
+    }
+
+    #[test]
     fn mysql_strings_and_identifiers() {
         check(
             Mysql,
@@ -1140,6 +1187,8 @@ mod tests {
             &[trigger, "SELECT 2"],
         );
         let event = "CREATE EVENT e ON SCHEDULE EVERY 1 DAY DO BEGIN DELETE FROM t; END";
+        check(Mysql, &format!("{event};SELECT 2"), &[event, "SELECT 2"]);
+        let event = "ALTER EVENT e DO BEGIN DELETE FROM t; END";
         check(Mysql, &format!("{event};SELECT 2"), &[event, "SELECT 2"]);
         let function = "CREATE FUNCTION f(x INT) RETURNS INT DETERMINISTIC \
                         BEGIN RETURN CASE WHEN x THEN 1 END; END";
@@ -1294,6 +1343,7 @@ mod tests {
                 7,
                 "unterminated dollar-quoted string `$x$`",
             ),
+            (Postgres, "SELECT (1; SELECT 2", 7, "unclosed `(`"),
             (
                 Postgres,
                 "CREATE FUNCTION f() RETURNS int BEGIN ATOMIC SELECT 1;",
