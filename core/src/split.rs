@@ -264,6 +264,11 @@ impl<'a> Splitter<'a> {
     }
 
     fn run(&mut self) {
+        // A byte order mark is an artefact of the editor, not SQL: it stays trivia of the first
+        // chunk so that no statement sent to the database starts with it.
+        if self.sql.starts_with("\u{feff}".as_bytes()) {
+            self.pos = 3;
+        }
         while self.pos < self.sql.len() {
             let start = self.pos;
             let b = self.sql[start];
@@ -274,7 +279,11 @@ impl<'a> Splitter<'a> {
             }
             match b {
                 _ if is_space(b) => self.pos += 1,
-                b';' if self.depth == 0 && self.parens == 0 => self.end_chunk(start + 1),
+                // An executable comment holds its `;` too: a statement cut inside it would reach
+                // the server with the comment unclosed.
+                b';' if self.depth == 0 && self.parens == 0 && self.executable.is_none() => {
+                    self.end_chunk(start + 1)
+                }
                 b';' => self.token(start, start + 1, Prev::Semi),
                 b'\'' => {
                     let kind = match self.dialect {
@@ -897,6 +906,13 @@ mod tests {
     }
 
     #[test]
+    fn byte_order_mark_is_trivia() {
+        check(Sqlite, "\u{feff}SELECT 1;", &["SELECT 1"]);
+        // Near miss: elsewhere it is an identifier character, as to the database.
+        check(Sqlite, "SELECT 1;\u{feff}", &["SELECT 1", "\u{feff}"]);
+    }
+
+    #[test]
     fn chunks_carry_trivia_before_and_the_semicolon() {
         let sql = "-- a\nSELECT 1;  -- b\n\nSELECT 2 ;\n-- tail\n";
         let split = split(sql, Postgres);
@@ -1149,6 +1165,11 @@ mod tests {
             &["/*M!100100 SELECT 1 */"],
         );
         check(Mysql, "/*!SELECT ';*/'*/;", &["/*!SELECT ';*/'*/"]);
+        check(
+            Mysql,
+            "/*!50001 SET a = 1; */; SELECT 2",
+            &["/*!50001 SET a = 1; */", "SELECT 2"],
+        );
         // Near miss: in PostgreSQL `/*!` is an ordinary comment.
         check(
             Postgres,
@@ -1490,6 +1511,30 @@ mod tests {
         prop::collection::vec(prop::sample::select(FRAGMENTS), 0..40).prop_map(|v| v.concat())
     }
 
+    /// Each statement of an error-free split, split again on its own, is the same one statement:
+    /// nothing outside a statement influences where its inner `;` belong.
+    fn check_resplit(sql: &str, dialect: Dialect) {
+        let whole = split(sql, dialect);
+        if !whole.errors.is_empty() {
+            return;
+        }
+        for range in whole.statements() {
+            let text = &sql[range];
+            // A MySQL `--` just before the `;` is two minus signs, but at the very end of the text
+            // it opens a comment. Such a statement ends in a dangling operator and is a syntax
+            // error either way.
+            // A statement that is the bare word `DELIMITER` becomes the client command once the
+            // end of the text follows it.
+            if dialect == Mysql && (text.ends_with("--") || text.eq_ignore_ascii_case("delimiter"))
+            {
+                continue;
+            }
+            let alone = split(text, dialect);
+            let statements: Vec<_> = alone.statements().map(|r| &text[r]).collect();
+            assert_eq!(statements, [text], "{dialect}: {sql:?}");
+        }
+    }
+
     proptest! {
         #[test]
         fn arbitrary_strings_split_cleanly(sql in any::<String>()) {
@@ -1502,6 +1547,7 @@ mod tests {
         fn sqlish_strings_split_cleanly(sql in sqlish()) {
             for dialect in Dialect::ALL {
                 check_invariants(&sql, &split(&sql, dialect));
+                check_resplit(&sql, dialect);
             }
         }
     }
