@@ -1520,12 +1520,15 @@ mod tests {
         }
         for range in whole.statements() {
             let text = &sql[range];
-            // A MySQL `--` just before the `;` is two minus signs, but at the very end of the text
-            // it opens a comment. Such a statement ends in a dangling operator and is a syntax
-            // error either way.
-            // A statement that is the bare word `DELIMITER` becomes the client command once the
-            // end of the text follows it.
-            if dialect == Mysql && (text.ends_with("--") || text.eq_ignore_ascii_case("delimiter"))
+            // Two MySQL rules look at the surroundings: `--` just before the `;` is two minus
+            // signs but opens a comment at the very end of the text (a dangling operator, a
+            // syntax error either way), and a statement starting with the word `DELIMITER` after
+            // something else on its line becomes the client command once it starts the text.
+            if dialect == Mysql
+                && (text.ends_with("--")
+                    || text
+                        .get(..9)
+                        .is_some_and(|w| w.eq_ignore_ascii_case("delimiter")))
             {
                 continue;
             }
