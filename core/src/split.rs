@@ -1505,6 +1505,14 @@ mod tests {
         ":",
         "DELIMITER",
         "//",
+        "THEN",
+        "ELSE",
+        "ROW",
+        "DO",
+        "FOR",
+        "ALTER",
+        "EVENT",
+        "TABLE",
     ];
 
     fn sqlish() -> impl Strategy<Value = String> {
