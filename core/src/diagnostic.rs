@@ -229,6 +229,8 @@ codes! {
     ConstraintWithoutNotValid = "constraint-without-not-valid", LockHeavy, Warn, true;
     /// CONCURRENTLY inside a transaction can never succeed.
     ConcurrentlyInTransaction = "concurrently-in-transaction", Transaction, Deny, false;
+    /// BEGIN, COMMIT or ROLLBACK inside a migration that driftless runs in a transaction.
+    TransactionControl = "transaction-control", Transaction, Warn, true;
 }
 
 impl fmt::Display for Code {

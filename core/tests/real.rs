@@ -8,20 +8,32 @@ use driftless_core::lockfile::{LockRequest, lock};
 use driftless_core::{Dialect, Severity, analyze, loader};
 
 fn adopt(name: &str, dialect: Dialect) -> driftless_core::Analysis {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/real").join(name);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/real")
+        .join(name);
     let folder = loader::load(&dir).expect("fixture folder");
-    let outcome = lock(&folder, &LockRequest { dialect: Some(dialect), adopt: true, rehash: vec![] })
-        .unwrap_or_else(|a| {
-            let shown: Vec<String> = a.errors().map(|d| a.render(d, name)).collect();
-            panic!("{name} does not adopt:\n{}", shown.join("\n"))
-        });
+    let outcome = lock(
+        &folder,
+        &LockRequest {
+            dialect: Some(dialect),
+            adopt: true,
+            rehash: vec![],
+        },
+    )
+    .unwrap_or_else(|a| {
+        let shown: Vec<String> = a.errors().map(|d| a.render(d, name)).collect();
+        panic!("{name} does not adopt:\n{}", shown.join("\n"))
+    });
     let mut folder = folder;
     folder.files.push(driftless_core::folder::File {
         path: "driftless.lock".into(),
         content: outcome.lock.render().into_bytes(),
     });
     let analysis = analyze(&folder, &Default::default());
-    let errors: Vec<String> = analysis.errors().map(|d| analysis.render(d, name)).collect();
+    let errors: Vec<String> = analysis
+        .errors()
+        .map(|d| analysis.render(d, name))
+        .collect();
     assert!(errors.is_empty(), "{name}:\n{}", errors.join("\n"));
     analysis
 }
@@ -39,7 +51,11 @@ fn postgres_sqlx_newsletter() {
     let a = adopt("pg_sqlx_newsletter", Dialect::Postgres);
     assert_eq!(a.migrations.len(), 11);
     let w = warnings(&a);
-    assert!(w.iter().any(|w| w.starts_with("rename-column 20210202100000")), "{w:#?}");
+    assert!(
+        w.iter()
+            .any(|w| w.starts_with("rename-column 20210202100000")),
+        "{w:#?}"
+    );
     // Adding and dropping `salt` in one migration loses nothing.
     assert!(!w.iter().any(|w| w.contains("20210203100000")), "{w:#?}");
 }
@@ -50,7 +66,11 @@ fn postgres_prisma_workspace() {
     assert_eq!(a.migrations.len(), 5);
     let w = warnings(&a);
     // Prisma's own warning: the `role` column is dropped and recreated.
-    assert!(w.iter().any(|w| w.starts_with("drop-column 20230601120000_team_roles")), "{w:#?}");
+    assert!(
+        w.iter()
+            .any(|w| w.starts_with("drop-column 20230601120000_team_roles")),
+        "{w:#?}"
+    );
 }
 
 #[test]
@@ -60,7 +80,10 @@ fn postgres_diesel_forum() {
     assert_eq!(a.migrations[0].version, 0);
     // metadata.toml's run_in_transaction = false lets CONCURRENTLY run.
     assert!(!a.migrations[4].transactional);
-    assert_eq!(a.migrations[1].down.as_deref(), Some("2023-02-01-101500_create_communities/down.sql"));
+    assert_eq!(
+        a.migrations[1].down.as_deref(),
+        Some("2023-02-01-101500_create_communities/down.sql")
+    );
 }
 
 #[test]
@@ -75,7 +98,11 @@ fn mysql_flat_shop() {
 fn sqlite_sqlx_notes() {
     let a = adopt("sqlite_sqlx_notes", Dialect::Sqlite);
     assert_eq!(a.migrations.len(), 4);
-    assert_eq!(a.migrations[1].statements.len(), 1, "the trigger body is one statement");
+    assert_eq!(
+        a.migrations[1].statements.len(),
+        1,
+        "the trigger body is one statement"
+    );
     let w = warnings(&a);
     // The rebuild does not copy `pinned`: that column's data is lost, nothing else.
     let rebuild: Vec<&String> = w.iter().filter(|w| w.contains("20220401000000")).collect();
