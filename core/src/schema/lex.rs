@@ -15,6 +15,9 @@ pub(crate) enum Place {
 }
 
 /// Calls `f` for every identifier-like word of `text`, with its place.
+///
+/// MySQL's `#` comments are read as code on purpose: `#` is an operator in PostgreSQL, and
+/// words of a comment only make more names uncertain, never fewer.
 pub(crate) fn words(text: &str, mut f: impl FnMut(&str, Place)) {
     let bytes = text.as_bytes();
     let mut i = 0;
@@ -23,11 +26,6 @@ pub(crate) fn words(text: &str, mut f: impl FnMut(&str, Place)) {
         match b {
             b'-' if bytes.get(i + 1) == Some(&b'-') => {
                 i = find(bytes, i + 2, b"\n").unwrap_or(bytes.len());
-            }
-            b'#' => {
-                // A MySQL line comment; elsewhere `#` is rare enough in DDL that skipping a line
-                // only hides names, which at worst keeps an object certain.
-                i = find(bytes, i + 1, b"\n").unwrap_or(bytes.len());
             }
             b'/' if bytes.get(i + 1) == Some(&b'*') => {
                 let end = find(bytes, i + 2, b"*/").map_or(bytes.len(), |e| e + 2);

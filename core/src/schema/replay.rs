@@ -32,8 +32,8 @@ const HELP_FK_PG: &str = "create the referenced table before this statement (pos
 const HELP_DROP: &str = "check the name, or write `IF EXISTS` if the object may be absent";
 const HELP_CONCURRENTLY: &str = "add `-- driftless: no-transaction` at the top of the file and \
                                  keep the statement alone in its migration";
-const HELP_UNCERTAIN: &str = " (driftless could not parse a statement that mentions it, so this \
-                              may be a false alarm)";
+const HELP_UNCERTAIN: &str = " (it may come from a statement driftless could not parse or from \
+                              outside this folder, so this is only a warning)";
 
 /// The state of one migration being replayed.
 struct Run<'a> {
@@ -406,10 +406,12 @@ impl Replay {
                     FromTable::WithFromKeyword(from) | FromTable::WithoutKeyword(from) => from,
                 };
                 let mut targets: Vec<&ObjectName> = delete.tables.iter().collect();
-                if targets.is_empty() && from.len() == 1 && from[0].joins.is_empty() {
-                    if let TableFactor::Table { name, .. } = &from[0].relation {
-                        targets.push(name);
-                    }
+                if targets.is_empty()
+                    && from.len() == 1
+                    && from[0].joins.is_empty()
+                    && let TableFactor::Table { name, .. } = &from[0].relation
+                {
+                    targets.push(name);
                 }
                 for name in targets {
                     self.emptying(run, st, name, Code::DeleteWithoutWhere, false);
@@ -527,10 +529,10 @@ impl Replay {
             if self.word_uncertain(column) {
                 return Certainty::Uncertain;
             }
-            if let Some(table) = self.catalog.tables.get(key) {
-                if !table.columns_known {
-                    return Certainty::Uncertain;
-                }
+            if let Some(table) = self.catalog.tables.get(key)
+                && !table.columns_known
+            {
+                return Certainty::Uncertain;
             }
         }
         Certainty::Certain
@@ -627,14 +629,14 @@ impl Replay {
             | ColumnOption::Materialized(_)
             | ColumnOption::Alias(_)
             | ColumnOption::Ephemeral(_) => column.has_default = true,
-            ColumnOption::DialectSpecific(tokens) => {
+            ColumnOption::DialectSpecific(tokens)
                 if tokens.iter().any(|t| {
                     let t = t.to_string();
                     t.eq_ignore_ascii_case("auto_increment")
                         || t.eq_ignore_ascii_case("autoincrement")
-                }) {
-                    column.has_default = true;
-                }
+                }) =>
+            {
+                column.has_default = true;
             }
             _ => {}
         }
@@ -662,15 +664,48 @@ impl Replay {
             schema: name.schema.clone(),
             name: name.name.clone(),
             columns: Vec::new(),
-            columns_known: create.query.is_none()
-                && create.clone.is_none()
-                && create.partition_of.is_none()
-                && create.inherits.as_ref().is_none_or(Vec::is_empty),
+            columns_known: create.query.is_none() && create.clone.is_none(),
             constraints: Vec::new(),
             anonymous: false,
             created_in: self.migration,
             origin: None,
         };
+        let parents: Vec<&ObjectName> = create
+            .partition_of
+            .iter()
+            .chain(create.inherits.iter().flatten())
+            .collect();
+        if !parents.is_empty() {
+            // A partition or child table starts with its parents' columns.
+            table.columns_known = true;
+            for parent in parents {
+                let parent = self.name(st, parent);
+                match self.catalog.tables.get(&parent.key) {
+                    Some(parent) => {
+                        table.columns_known &= parent.columns_known;
+                        for column in &parent.columns {
+                            if table.column(&column.key).is_none() {
+                                table.columns.push(Column {
+                                    created_in: self.migration,
+                                    ..column.clone()
+                                });
+                            }
+                        }
+                    }
+                    None => {
+                        table.columns_known = false;
+                        self.report(
+                            run,
+                            Code::MissingTable,
+                            parent.range.clone().unwrap_or(st.range()),
+                            self.certainty(&parent.key, None),
+                            format!("table `{}` does not exist", parent.display()),
+                            HELP_TABLE,
+                        );
+                    }
+                }
+            }
+        }
         if let Some(CreateTableLikeKind::Parenthesized(like) | CreateTableLikeKind::Plain(like)) =
             &create.like
         {
@@ -702,9 +737,17 @@ impl Replay {
             }
         }
         let mut fks = Vec::new();
+        let mut inherited = table.columns.len();
         for def in &create.columns {
             let column = self.column(st, def);
-            if table.column(&column.key).is_some() {
+            // A column of a parent table may be declared again: the two merge.
+            if let Some(position) = table.columns[..inherited]
+                .iter()
+                .position(|c| c.key == column.key)
+            {
+                table.columns.remove(position);
+                inherited -= 1;
+            } else if table.column(&column.key).is_some() {
                 self.report(
                     run,
                     Code::DuplicateColumn,
@@ -732,7 +775,7 @@ impl Replay {
             if serial && self.dialect == Dialect::Postgres {
                 self.implicit_sequence(&table, &column_key);
             }
-            self.inline_constraints(run, st, &mut table, &name.key, def, &mut fks);
+            self.inline_constraints(st, &mut table, &name.key, def, &mut fks);
         }
         for constraint in &create.constraints {
             self.table_constraint(run, st, &mut table, &name.key, constraint, &mut fks);
@@ -795,7 +838,6 @@ impl Replay {
 
     fn inline_constraints(
         &mut self,
-        run: &mut Run<'_>,
         st: &Stmt<'_>,
         table: &mut Table,
         table_key: &Key,
@@ -840,11 +882,9 @@ impl Replay {
                 _ => {}
             }
         }
-        let _ = run;
     }
 
-    /// Applies a table constraint to `table`; returns whether it was one that checks existing
-    /// rows, for the hazards of `ALTER TABLE ... ADD`.
+    /// Applies a table constraint to `table`, checking the columns it names.
     fn table_constraint(
         &mut self,
         run: &mut Run<'_>,
@@ -1295,7 +1335,7 @@ impl Replay {
                 if serial && postgres {
                     self.implicit_sequence(table, &column_key);
                 }
-                self.inline_constraints(run, st, table, key, column_def, fks);
+                self.inline_constraints(st, table, key, column_def, fks);
             }
             AlterTableOperation::DropColumn {
                 column_names,
@@ -1657,10 +1697,10 @@ impl Replay {
         let column = table.column_mut(&old_key).unwrap();
         column.not_null = shape.not_null;
         column.has_default = shape.has_default;
-        if let Some(new) = new {
-            if self.ident_key(new) != old_key {
-                self.rename_column(run, st, table, key, old, new);
-            }
+        if let Some(new) = new
+            && self.ident_key(new) != old_key
+        {
+            self.rename_column(run, st, table, key, old, new);
         }
     }
 
@@ -1974,17 +2014,17 @@ impl Replay {
         let range = name.range.clone().unwrap_or(st.range());
         match object_type {
             ObjectType::Table => self.drop_table(run, st, &name, if_exists),
-            ObjectType::View | ObjectType::MaterializedView => {
-                if self.catalog.views.remove(&name.key).is_none() && !if_exists {
-                    self.report(
-                        run,
-                        Code::MissingObject,
-                        range,
-                        self.certainty(&name.key, None),
-                        format!("view `{}` does not exist", name.display()),
-                        HELP_DROP,
-                    );
-                }
+            ObjectType::View | ObjectType::MaterializedView
+                if self.catalog.views.remove(&name.key).is_none() && !if_exists =>
+            {
+                self.report(
+                    run,
+                    Code::MissingObject,
+                    range,
+                    self.certainty(&name.key, None),
+                    format!("view `{}` does not exist", name.display()),
+                    HELP_DROP,
+                );
             }
             ObjectType::Index => {
                 let (key, certainty) = match (self.dialect, table) {
@@ -2086,29 +2126,27 @@ impl Replay {
                     }
                 }
             }
-            ObjectType::Type => {
-                if self.catalog.types.remove(&name.key).is_none() && !if_exists {
-                    self.report(
-                        run,
-                        Code::MissingObject,
-                        range,
-                        self.certainty(&name.key, None),
-                        format!("type `{}` does not exist", name.display()),
-                        HELP_DROP,
-                    );
-                }
+            ObjectType::Type if self.catalog.types.remove(&name.key).is_none() && !if_exists => {
+                self.report(
+                    run,
+                    Code::MissingObject,
+                    range,
+                    self.certainty(&name.key, None),
+                    format!("type `{}` does not exist", name.display()),
+                    HELP_DROP,
+                );
             }
-            ObjectType::Sequence => {
-                if self.catalog.sequences.remove(&name.key).is_none() && !if_exists {
-                    self.report(
-                        run,
-                        Code::MissingObject,
-                        range,
-                        self.certainty(&name.key, None),
-                        format!("sequence `{}` does not exist", name.display()),
-                        HELP_DROP,
-                    );
-                }
+            ObjectType::Sequence
+                if self.catalog.sequences.remove(&name.key).is_none() && !if_exists =>
+            {
+                self.report(
+                    run,
+                    Code::MissingObject,
+                    range,
+                    self.certainty(&name.key, None),
+                    format!("sequence `{}` does not exist", name.display()),
+                    HELP_DROP,
+                );
             }
             _ => {}
         }
@@ -2498,11 +2536,11 @@ impl Replay {
                     name: new.key.name.clone(),
                 };
                 index.name = new.name.clone();
-                if let Some(table) = self.catalog.tables.get_mut(&index.table) {
-                    if let Some(c) = table.constraints.iter_mut().find(|c| c.key == old.key.name) {
-                        c.key = key.name.clone();
-                        c.name = new.name.clone();
-                    }
+                if let Some(table) = self.catalog.tables.get_mut(&index.table)
+                    && let Some(c) = table.constraints.iter_mut().find(|c| c.key == old.key.name)
+                {
+                    c.key = key.name.clone();
+                    c.name = new.name.clone();
                 }
                 if index.created_in == self.migration {
                     run.created.push(Created::Index(key.clone()));
@@ -2767,10 +2805,10 @@ impl Replay {
                     .filter(|s| s.created_in == migration)
                     .map(|s| Object::new(ObjectKind::Schema, None, &s.name)),
             };
-            if let Some(found) = found {
-                if seen.insert(found.clone()) {
-                    out.push(found);
-                }
+            if let Some(found) = found
+                && seen.insert(found.clone())
+            {
+                out.push(found);
             }
         }
         out

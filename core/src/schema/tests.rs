@@ -411,6 +411,25 @@ ALTER TABLE USERS DROP COLUMN ID;
     }
 }
 
+#[test]
+fn partitions_and_children_inherit_columns() {
+    check(
+        Postgres,
+        "
+-- file: 0001_init.sql
+CREATE TABLE events (id bigint, at timestamptz NOT NULL, kind text) PARTITION BY RANGE (at);
+CREATE TABLE events_2024 PARTITION OF events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+CREATE TABLE special_events (kind text NOT NULL, extra int, extra int) INHERITS (events);
+CREATE INDEX events_2024_kind ON events_2024 (kind);
+CREATE INDEX special_extra ON special_events (extra, at, nope);
+",
+        &[
+            "0001_init.sql:3:61 error duplicate-column column `extra` appears twice in table `special_events`",
+            "0001_init.sql:5:58 error missing-column column `special_events.nope` does not exist",
+        ],
+    );
+}
+
 // ---- opaque statements and externs --------------------------------------------------------
 
 #[test]
