@@ -904,16 +904,18 @@ CREATE INDEX CONCURRENTLY users_email2 ON users (email);
 ",
         &["0002_x.sql:1:1 hazard index-without-concurrently users"],
     );
-    check(
-        Mysql,
-        "
+    for dialect in [Mysql, Sqlite] {
+        check(
+            dialect,
+            "
 -- file: 0001_init.sql
 CREATE TABLE users (id int, email text);
 -- file: 0002_x.sql
 CREATE INDEX users_email ON users (email);
 ",
-        &[],
-    );
+            &[],
+        );
+    }
 }
 
 #[test]
@@ -936,6 +938,21 @@ ALTER TABLE users VALIDATE CONSTRAINT users_org2;
             "0002_x.sql:3:1 hazard constraint-on-existing-data users",
             "0002_x.sql:3:1 hazard constraint-without-not-valid users",
         ],
+    );
+}
+
+#[test]
+fn lock_hazards_are_postgres_only() {
+    check(
+        Mysql,
+        "
+-- file: 0001_init.sql
+CREATE TABLE orgs (id int PRIMARY KEY);
+CREATE TABLE users (id int, org int);
+-- file: 0002_x.sql
+ALTER TABLE users ADD CONSTRAINT users_org FOREIGN KEY (org) REFERENCES orgs (id);
+",
+        &[],
     );
 }
 
