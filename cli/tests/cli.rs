@@ -171,3 +171,35 @@ fn adopt_locks_a_history_with_hazards_as_warnings() {
     let o = driftless(&["check", "m"], &dir);
     assert!(o.status.success(), "{}", text(&o));
 }
+
+#[test]
+fn lock_refuses_an_unacknowledged_data_loss_statement() {
+    let dir = temp("hazard");
+    write(&dir, "m/1_a.sql", "CREATE TABLE a (id INTEGER, b TEXT);\n");
+    let o = driftless(&["lock", "m", "--dialect", "sqlite"], &dir);
+    assert!(o.status.success(), "{}", text(&o));
+    write(&dir, "m/2_b.sql", "ALTER TABLE a DROP COLUMN b;\n");
+    let o = driftless(&["check", "m"], &dir);
+    assert_eq!(o.status.code(), Some(1));
+    let out = text(&o);
+    assert!(out.contains("error[drop-column]"), "{out}");
+    assert!(out.contains(" --> m/2_b.sql:1:1"), "{out}");
+    assert!(out.contains("-- driftless: allow drop-column:"), "{out}");
+    let o = driftless(&["lock", "m"], &dir);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        !std::fs::read_to_string(dir.join("m/driftless.lock"))
+            .unwrap()
+            .contains("locked 2 ")
+    );
+
+    write(
+        &dir,
+        "m/2_b.sql",
+        "-- driftless: allow drop-column: b was never read\nALTER TABLE a DROP COLUMN b;\n",
+    );
+    let o = driftless(&["lock", "m"], &dir);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = driftless(&["check", "m", "--strict"], &dir);
+    assert!(o.status.success(), "{}", text(&o));
+}

@@ -349,13 +349,12 @@ pub fn lock(
     let mut rehashed = Vec::new();
     for m in &before.migrations {
         match lock.entries.iter_mut().find(|e| e.version == m.version) {
-            Some(entry) => {
-                if request.rehash.contains(&m.version) && entry.checksum != m.checksum {
-                    entry.checksum = m.checksum;
-                    entry.path = m.path.clone();
-                    rehashed.push(m.version);
-                }
+            Some(entry) if request.rehash.contains(&m.version) && entry.checksum != m.checksum => {
+                entry.checksum = m.checksum;
+                entry.path = m.path.clone();
+                rehashed.push(m.version);
             }
+            Some(_) => {}
             None if m.state == MigrationState::Draft => {
                 lock.entries.push(Entry {
                     state: if request.adopt {
