@@ -823,6 +823,42 @@ mod tests {
     }
 
     #[test]
+    fn unused_allow_and_unparsed_statements() {
+        let pg = Options {
+            dialect: Some(Dialect::Postgres),
+            ..Default::default()
+        };
+        let stale = Folder::from_fixture(
+            "-- file: 1_a.sql\nCREATE TABLE a (id int);\n-- driftless: allow drop-table: it is empty\nCREATE TABLE b (id int);\n",
+        );
+        check(&stale, &pg, &["warning unused-allow 1_a.sql:2"]);
+        // Near miss: the allow covers a real hazard.
+        let used = Folder::from_fixture(
+            "-- file: 1_a.sql\nCREATE TABLE a (id int);\n-- file: 2_b.sql\n-- driftless: allow drop-table: it is empty\nDROP TABLE a;\n",
+        );
+        let a = check(&used, &pg, &[]);
+        assert_eq!(
+            a.migrations[1].statements[0].hazards[0].code,
+            Code::DropTable
+        );
+        // An unparsed statement is recorded as a note (allowed by default), and `warn` shows it.
+        let opaque = "-- file: 1_a.sql\nDO $$ BEGIN PERFORM 1; END $$;\n";
+        let a = check(&Folder::from_fixture(opaque), &pg, &[]);
+        assert!(a.migrations[0].statements[0].opaque);
+        assert!(
+            a.diagnostics
+                .iter()
+                .any(|d| d.code == Code::UnparsedStatement && d.severity == Severity::Note)
+        );
+        let mut shown = Folder::from_fixture(opaque);
+        shown.files.push(crate::folder::File {
+            path: "driftless.toml".into(),
+            content: b"[lints]\nunparsed-statement = \"warn\"\n".to_vec(),
+        });
+        check(&shown, &pg, &["warning unparsed-statement 1_a.sql:1"]);
+    }
+
+    #[test]
     fn bom_keeps_offsets_and_checksum() {
         let mut folder = Folder::from_fixture(TWO);
         set(
