@@ -157,7 +157,9 @@ async fn failing_migration_is_recorded_and_blocks(kind: Kind) {
     let Some(db) = TestDb::new(kind).await else {
         return;
     };
-    let bad = "CREATE TABLE t2 (id INTEGER);\nINSERT INTO missing_table VALUES (1);\n";
+    // A duplicate key: valid SQL the analysis accepts, failing only on the database.
+    let bad = "CREATE TABLE t2 (id INTEGER);\nINSERT INTO users (id, name) VALUES (1, 'a');\n\
+               INSERT INTO users (id, name) VALUES (1, 'b');\n";
     let dir = folder(
         kind,
         &[("0001_users.sql", USERS), ("0002_bad.sql", bad)],
@@ -182,7 +184,7 @@ async fn failing_migration_is_recorded_and_blocks(kind: Kind) {
     if kind == Kind::Mysql {
         // No transactional DDL: the intent log says how far it got.
         assert_eq!(db.pool.int(t2_exists).await, 1);
-        assert_eq!(done, 1);
+        assert_eq!(done, 2);
     } else {
         assert_eq!(db.pool.int(t2_exists).await, 0, "rolled back");
         assert_eq!(done, 0);
@@ -204,6 +206,7 @@ async fn failing_migration_is_recorded_and_blocks(kind: Kind) {
     // The operator repairs: drop what half-ran, fix the file, mark it rolled back.
     if kind == Kind::Mysql {
         db.pool.exec("DROP TABLE t2").await;
+        db.pool.exec("DELETE FROM users").await;
     }
     std::fs::write(dir.join("0002_bad.sql"), "CREATE TABLE t2 (id INTEGER);\n").unwrap();
     let fixed = load(&dir);
