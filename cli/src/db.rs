@@ -7,15 +7,7 @@ use anyhow::{Context, bail};
 use driftless::Migrations;
 use serde_json::json;
 
-/// Output format of the database commands.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
-pub enum DbFormat {
-    /// Text for people.
-    #[default]
-    Human,
-    /// JSON for pipelines.
-    Json,
-}
+use crate::Format;
 
 /// Where the database and the migrations are.
 #[derive(clap::Args, Debug, Clone)]
@@ -35,7 +27,7 @@ pub struct Target {
     pub table: String,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
-    pub format: DbFormat,
+    pub format: Format,
 }
 
 /// `driftless status`.
@@ -138,7 +130,7 @@ pub async fn run_status(args: StatusArgs) -> anyhow::Result<ExitCode> {
         || !status.checksum_mismatches.is_empty()
         || !status.unknown_applied.is_empty();
     match t.format {
-        DbFormat::Json => {
+        Format::Json => {
             let failed: Vec<_> = status
                 .failed
                 .iter()
@@ -158,7 +150,7 @@ pub async fn run_status(args: StatusArgs) -> anyhow::Result<ExitCode> {
             });
             println!("{}", serde_json::to_string_pretty(&value)?);
         }
-        DbFormat::Human => {
+        Format::Human => {
             if !status.table_exists {
                 println!("no history table yet: every migration is pending");
             }
@@ -216,7 +208,7 @@ pub async fn run_plan(args: PlanArgs) -> anyhow::Result<ExitCode> {
     }
     let plan = on_pool!(db, |p| migrator.clone().plan(p).await)?;
     match t.format {
-        DbFormat::Json => {
+        Format::Json => {
             let migrations: Vec<_> = plan
                 .migrations
                 .iter()
@@ -229,7 +221,7 @@ pub async fn run_plan(args: PlanArgs) -> anyhow::Result<ExitCode> {
             let value = json!({"migrations": migrations, "refusal": plan.refusal});
             println!("{}", serde_json::to_string_pretty(&value)?);
         }
-        DbFormat::Human => {
+        Format::Human => {
             if plan.migrations.is_empty() {
                 println!("nothing to apply");
             }
@@ -293,13 +285,13 @@ pub async fn run_baseline(args: BaselineArgs) -> anyhow::Result<ExitCode> {
     )
 }
 
-fn report(format: DbFormat, command: &str, version: u64, what: &str) -> anyhow::Result<ExitCode> {
+fn report(format: Format, command: &str, version: u64, what: &str) -> anyhow::Result<ExitCode> {
     match format {
-        DbFormat::Json => println!(
+        Format::Json => println!(
             "{}",
             json!({"command": command, "version": version, "result": what})
         ),
-        DbFormat::Human => println!("migration {version}: {what}"),
+        Format::Human => println!("migration {version}: {what}"),
     }
     Ok(ExitCode::SUCCESS)
 }

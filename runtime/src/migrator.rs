@@ -664,10 +664,15 @@ impl<'a> Migrator<'a> {
     }
 
     async fn check_no_history(&self, conn: &mut Conn, sql: &Sql) -> Result<(), Error> {
-        let others = conn
+        // `plan` is read-only and may run before the history table exists.
+        let others = match conn
             .scalar_i64(sql.other_namespaces(self.namespace()))
             .await
-            .map_err(|e| Error::database("cannot read the history", e))?;
+        {
+            Ok(n) => n,
+            Err(e) if is_missing_table(&e) => None,
+            Err(e) => return Err(Error::database("cannot read the history", e)),
+        };
         if others.unwrap_or(0) > 0 {
             return Ok(());
         }

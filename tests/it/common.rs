@@ -249,57 +249,28 @@ pub fn load(dir: &std::path::Path) -> Migrations {
     Migrations::load(dir).unwrap_or_else(|e| panic!("{e}"))
 }
 
-/// Loads a folder through the core and lets the test adjust the analysis before conversion.
-pub fn load_edit(
-    dir: &std::path::Path,
-    edit: impl FnOnce(&mut driftless_core::Analysis),
-) -> Migrations {
-    let folder = driftless_core::loader::load(dir).unwrap();
-    let mut analysis = driftless_core::analyze(&folder, &driftless_core::Options::default());
-    assert!(!analysis.has_errors(), "{:?}", analysis.diagnostics);
-    edit(&mut analysis);
-    Migrations::from_analysis(&analysis, "")
-}
-
-/// Loads a folder and marks statement `statement` of migration `version` as dropping `table`
-/// (a data-loss hazard waived when the table is empty), as the core's analysis reports it.
+/// Loads a folder and checks that the core reports statement `statement` of migration `version`
+/// as dropping `table`: the consent tests rely on the analysis, not on a hand-made hazard.
 pub fn load_with_drop(
     dir: &std::path::Path,
     version: u64,
     statement: usize,
     table: &str,
 ) -> Migrations {
-    use driftless_core::schema::Hazard;
-    use driftless_core::{Code, Object, ObjectKind};
-    let folder = driftless_core::loader::load(dir).unwrap();
-    let mut analysis = driftless_core::analyze(&folder, &driftless_core::Options::default());
-    assert!(!analysis.has_errors(), "{:?}", analysis.diagnostics);
-    // The core's replay reports the table as created by the migration that creates it.
-    for m in &mut analysis.migrations {
-        let creates = m.sql.contains(&format!("CREATE TABLE {table} "));
-        let object = Object::new(ObjectKind::Table, None, table);
-        if creates && !m.creates.contains(&object) {
-            m.creates.push(object);
-        }
-    }
-    let m = analysis
-        .migrations
-        .iter_mut()
-        .find(|m| m.version == version)
+    let m = load(dir);
+    let migration = m
+        .migrations()
+        .iter()
+        .find(|m| m.version() == version)
         .unwrap();
-    let s = &mut m.statements[statement];
-    // The core's replay may already report it (with the file's allow directive).
-    if !s.hazards.iter().any(|h| h.code == Code::DropTable) {
-        let object = Object::new(ObjectKind::Table, None, table);
-        s.hazards.push(Hazard {
-            code: Code::DropTable,
-            range: s.range.clone(),
-            object: object.clone(),
-            empty_table: Some(object),
-            message: format!("dropping table `{table}` loses its rows"),
-        });
-    }
-    Migrations::from_analysis(&analysis, "")
+    let hazards = migration.statements()[statement].hazards();
+    assert!(
+        hazards
+            .iter()
+            .any(|h| h.code() == "drop-table" && h.object().name() == table),
+        "the core does not report dropping `{table}`: {hazards:?}"
+    );
+    m
 }
 
 /// Every statement sqlx logged (target `sqlx::query`), from every thread: SQLite runs its
