@@ -13,17 +13,25 @@ use serde_json::json;
 use crate::Format;
 
 fn load(dir: &Path) -> Result<driftless_core::Folder> {
-    loader::load(dir).with_context(|| format!("cannot read the migrations folder `{}`", dir.display()))
+    loader::load(dir)
+        .with_context(|| format!("cannot read the migrations folder `{}`", dir.display()))
 }
 
 fn parse_dialect(dialect: Option<&str>) -> Result<Option<Dialect>> {
-    dialect.map(|d| d.parse::<Dialect>()).transpose().map_err(Into::into)
+    dialect
+        .map(|d| d.parse::<Dialect>())
+        .transpose()
+        .map_err(Into::into)
 }
 
 /// Prints warnings and errors as rustc does.
 fn print_diagnostics(analysis: &Analysis, dir: &Path) {
     let dir = dir.display().to_string();
-    for d in analysis.diagnostics.iter().filter(|d| d.severity >= Severity::Warning) {
+    for d in analysis
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity >= Severity::Warning)
+    {
         eprintln!("{}", analysis.render(d, &dir));
     }
 }
@@ -49,7 +57,11 @@ pub fn check(dir: &Path, strict: bool, dialect: Option<&str>, format: Format) ->
     match format {
         Format::Human => {
             print_diagnostics(&analysis, dir);
-            let drafts = analysis.migrations.iter().filter(|m| m.state == MigrationState::Draft).count();
+            let drafts = analysis
+                .migrations
+                .iter()
+                .filter(|m| m.state == MigrationState::Draft)
+                .count();
             println!(
                 "checked {} migrations in `{}` ({} locked, {drafts} drafts): {errors} errors, {warnings} warnings",
                 analysis.migrations.len(),
@@ -57,9 +69,16 @@ pub fn check(dir: &Path, strict: bool, dialect: Option<&str>, format: Format) ->
                 analysis.migrations.len() - drafts,
             );
         }
-        Format::Json => println!("{}", serde_json::to_string_pretty(&to_json(&analysis, dir))?),
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&to_json(&analysis, dir))?
+        ),
     }
-    Ok(if errors > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    Ok(if errors > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn to_json(analysis: &Analysis, dir: &Path) -> serde_json::Value {
@@ -164,7 +183,13 @@ pub fn new(dir: &Path, name: &str, timestamp: bool) -> Result<ExitCode> {
     let description: String = name
         .trim()
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
         .collect();
     let description = description.trim_matches('_').to_owned();
     if description.is_empty() {
@@ -191,11 +216,21 @@ pub fn new(dir: &Path, name: &str, timestamp: bool) -> Result<ExitCode> {
         Some(f) if is_timestamp(&f.version_text) => {
             let now = utc_timestamp();
             let now_num: u64 = now.parse().unwrap_or(0);
-            let version = if now_num > f.version { now_num } else { f.version + 1 };
+            let version = if now_num > f.version {
+                now_num
+            } else {
+                f.version + 1
+            };
             let text = format!("{version:014}");
             if f.version_text.contains('-') {
                 // diesel writes `YYYY-MM-DD-HHMMSS`.
-                format!("{}-{}-{}-{}", &text[0..4], &text[4..6], &text[6..8], &text[8..14])
+                format!(
+                    "{}-{}-{}-{}",
+                    &text[0..4],
+                    &text[4..6],
+                    &text[6..8],
+                    &text[8..14]
+                )
             } else {
                 text
             }
@@ -211,9 +246,15 @@ pub fn new(dir: &Path, name: &str, timestamp: bool) -> Result<ExitCode> {
     let header = "-- Write the migration here. Destructive statements need an acknowledgement on the\n-- line before them: `-- driftless: allow <code>: <reason>` (docs/directives.md).\n";
     let created: Vec<std::path::PathBuf> = match layout {
         Layout::Flat => vec![dir.join(format!("{stem}.sql"))],
-        Layout::Reversible => vec![dir.join(format!("{stem}.up.sql")), dir.join(format!("{stem}.down.sql"))],
+        Layout::Reversible => vec![
+            dir.join(format!("{stem}.up.sql")),
+            dir.join(format!("{stem}.down.sql")),
+        ],
         Layout::Prisma => vec![dir.join(&stem).join("migration.sql")],
-        Layout::Diesel => vec![dir.join(&stem).join("up.sql"), dir.join(&stem).join("down.sql")],
+        Layout::Diesel => vec![
+            dir.join(&stem).join("up.sql"),
+            dir.join(&stem).join("down.sql"),
+        ],
     };
     for path in &created {
         if let Some(parent) = path.parent() {
@@ -223,8 +264,15 @@ pub fn new(dir: &Path, name: &str, timestamp: bool) -> Result<ExitCode> {
             bail!("`{}` already exists", path.display());
         }
         let is_down = path.to_string_lossy().contains("down.sql");
-        std::fs::write(path, if is_down { "-- Never run by driftless; kept for reference.\n" } else { header })
-            .with_context(|| format!("cannot write `{}`", path.display()))?;
+        std::fs::write(
+            path,
+            if is_down {
+                "-- Never run by driftless; kept for reference.\n"
+            } else {
+                header
+            },
+        )
+        .with_context(|| format!("cannot write `{}`", path.display()))?;
         println!("created {}", path.display());
     }
     Ok(ExitCode::SUCCESS)

@@ -1,6 +1,7 @@
 //! The `driftless` command: check, lock and create migrations; inspect and repair a database's
 //! history.
 
+mod db;
 mod folder;
 
 use std::path::PathBuf;
@@ -73,6 +74,26 @@ enum Command {
         #[arg(long)]
         sequential: bool,
     },
+    /// Show a database's history against the folder: applied, pending, drafts, failed or
+    /// interrupted, checksum mismatches, unknown applied (read-only; exit 1 if the next deploy
+    /// would be refused).
+    Status(db::StatusArgs),
+    /// Show what `migrate` would run and which consents it needs (read-only).
+    Plan(db::PlanArgs),
+    /// Mark a failed or interrupted migration as rolled back (run it again) or applied.
+    Resolve(db::ResolveArgs),
+    /// Record migrations up to a version as applied without running them (an existing database).
+    Baseline(db::BaselineArgs),
+}
+
+/// Runs a database command on a single-threaded runtime: one connection at a time is all it needs.
+fn block_on<F: std::future::Future<Output = anyhow::Result<ExitCode>>>(
+    f: F,
+) -> anyhow::Result<ExitCode> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(f)
 }
 
 fn main() -> ExitCode {
@@ -96,6 +117,10 @@ fn main() -> ExitCode {
             timestamp,
             sequential: _,
         } => folder::new(&dir, &name, timestamp),
+        Command::Status(args) => block_on(db::run_status(args)),
+        Command::Plan(args) => block_on(db::run_plan(args)),
+        Command::Resolve(args) => block_on(db::run_resolve(args)),
+        Command::Baseline(args) => block_on(db::run_baseline(args)),
     };
     match result {
         Ok(code) => code,

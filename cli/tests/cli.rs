@@ -12,7 +12,11 @@ fn driftless(args: &[&str], cwd: &Path) -> Output {
 }
 
 fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 /// A fresh temporary directory for one test.
@@ -35,7 +39,11 @@ fn new_check_lock_round_trip() {
     let o = driftless(&["new", "Create users"], &dir);
     assert!(o.status.success(), "{}", text(&o));
     assert!(dir.join("migrations/0001_create_users.sql").exists());
-    write(&dir, "migrations/0001_create_users.sql", "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT);\n");
+    write(
+        &dir,
+        "migrations/0001_create_users.sql",
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT);\n",
+    );
 
     // No lock file yet: the dialect is unknown.
     let o = driftless(&["check"], &dir);
@@ -45,7 +53,10 @@ fn new_check_lock_round_trip() {
     let o = driftless(&["lock", "--dialect", "sqlite"], &dir);
     assert!(o.status.success(), "{}", text(&o));
     let lock = std::fs::read_to_string(dir.join("migrations/driftless.lock")).unwrap();
-    assert!(lock.contains("dialect sqlite") && lock.contains("locked 1 "), "{lock}");
+    assert!(
+        lock.contains("dialect sqlite") && lock.contains("locked 1 "),
+        "{lock}"
+    );
 
     let o = driftless(&["check"], &dir);
     assert!(o.status.success(), "{}", text(&o));
@@ -54,16 +65,32 @@ fn new_check_lock_round_trip() {
     // The next migration continues the sequence, zero-padded like its neighbour.
     let o = driftless(&["new", "drop email"], &dir);
     assert!(o.status.success(), "{}", text(&o));
-    write(&dir, "migrations/0002_drop_email.sql", "ALTER TABLE users DROP COLUMN email;\n");
+    write(
+        &dir,
+        "migrations/0002_drop_email.sql",
+        "-- driftless: allow drop-column: emails moved to their own table\nALTER TABLE users DROP COLUMN email;\n",
+    );
     let o = driftless(&["check", "--strict"], &dir);
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o).contains("error[draft-migration]"), "{}", text(&o));
 
     // Editing a locked migration is refused by check and by lock, unless re-hashed by name.
-    write(&dir, "migrations/0001_create_users.sql", "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT, x INT);\n");
+    write(
+        &dir,
+        "migrations/0001_create_users.sql",
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT, x INT);\n",
+    );
     let o = driftless(&["check"], &dir);
-    assert!(text(&o).contains("error[edited-locked-migration]"), "{}", text(&o));
-    assert!(text(&o).contains(" --> migrations/0001_create_users.sql"), "{}", text(&o));
+    assert!(
+        text(&o).contains("error[edited-locked-migration]"),
+        "{}",
+        text(&o)
+    );
+    assert!(
+        text(&o).contains(" --> migrations/0001_create_users.sql"),
+        "{}",
+        text(&o)
+    );
     let o = driftless(&["lock"], &dir);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(text(&o).contains("nothing was locked"));
@@ -78,7 +105,10 @@ fn json_output_is_machine_readable() {
     let dir = temp("json");
     write(&dir, "m/0001_a.sql", "CREATE TABLE a (id INTEGER);\n");
     write(&dir, "m/notes.sql", "SELECT 1;\n");
-    let o = driftless(&["check", "m", "--dialect", "sqlite", "--format", "json"], &dir);
+    let o = driftless(
+        &["check", "m", "--dialect", "sqlite", "--format", "json"],
+        &dir,
+    );
     assert_eq!(o.status.code(), Some(1));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
     assert_eq!(v["dialect"], "sqlite");
@@ -99,7 +129,10 @@ fn new_follows_the_folder_scheme_and_layout() {
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
-    let new = names.iter().find(|n| n.ends_with("_next.sql")).expect("created");
+    let new = names
+        .iter()
+        .find(|n| n.ends_with("_next.sql"))
+        .expect("created");
     assert_eq!(new.len(), "20240101120000_next.sql".len());
     assert!(new.as_str() > "20240101120000", "{new}");
 
@@ -131,7 +164,42 @@ fn adopt_locks_a_history_with_hazards_as_warnings() {
     let o = driftless(&["lock", "m", "--dialect", "sqlite", "--adopt"], &dir);
     assert!(o.status.success(), "{}", text(&o));
     let lock = std::fs::read_to_string(dir.join("m/driftless.lock")).unwrap();
-    assert!(lock.contains("adopted 1 ") && lock.contains("adopted 2 "), "{lock}");
+    assert!(
+        lock.contains("adopted 1 ") && lock.contains("adopted 2 "),
+        "{lock}"
+    );
     let o = driftless(&["check", "m"], &dir);
+    assert!(o.status.success(), "{}", text(&o));
+}
+
+#[test]
+fn lock_refuses_an_unacknowledged_data_loss_statement() {
+    let dir = temp("hazard");
+    write(&dir, "m/1_a.sql", "CREATE TABLE a (id INTEGER, b TEXT);\n");
+    let o = driftless(&["lock", "m", "--dialect", "sqlite"], &dir);
+    assert!(o.status.success(), "{}", text(&o));
+    write(&dir, "m/2_b.sql", "ALTER TABLE a DROP COLUMN b;\n");
+    let o = driftless(&["check", "m"], &dir);
+    assert_eq!(o.status.code(), Some(1));
+    let out = text(&o);
+    assert!(out.contains("error[drop-column]"), "{out}");
+    assert!(out.contains(" --> m/2_b.sql:1:1"), "{out}");
+    assert!(out.contains("-- driftless: allow drop-column:"), "{out}");
+    let o = driftless(&["lock", "m"], &dir);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        !std::fs::read_to_string(dir.join("m/driftless.lock"))
+            .unwrap()
+            .contains("locked 2 ")
+    );
+
+    write(
+        &dir,
+        "m/2_b.sql",
+        "-- driftless: allow drop-column: b was never read\nALTER TABLE a DROP COLUMN b;\n",
+    );
+    let o = driftless(&["lock", "m"], &dir);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = driftless(&["check", "m", "--strict"], &dir);
     assert!(o.status.success(), "{}", text(&o));
 }

@@ -44,11 +44,21 @@ fn generate(n: usize, dialect: Dialect) -> Folder {
         files.push((format!("{i:04}_migration_{i}.sql"), sql.into_bytes()));
     }
     let mut folder = Folder::from_files(files);
-    let locked = lock(&folder, &LockRequest { dialect: Some(dialect), ..Default::default() })
-        .unwrap_or_else(|a| {
-            let first = a.errors().next().map(|d| a.render(d, "bench")).unwrap_or_default();
-            panic!("the generated folder does not lock:\n{first}")
-        });
+    let locked = lock(
+        &folder,
+        &LockRequest {
+            dialect: Some(dialect),
+            ..Default::default()
+        },
+    )
+    .unwrap_or_else(|a| {
+        let first = a
+            .errors()
+            .next()
+            .map(|d| a.render(d, "bench"))
+            .unwrap_or_default();
+        panic!("the generated folder does not lock:\n{first}")
+    });
     folder.files.push(driftless_core::folder::File {
         path: "driftless.lock".into(),
         content: locked.lock.render().into_bytes(),
@@ -57,7 +67,11 @@ fn generate(n: usize, dialect: Dialect) -> Folder {
 }
 
 fn main() {
-    let profile = if cfg!(debug_assertions) { "dev" } else { "release" };
+    let profile = if cfg!(debug_assertions) {
+        "dev"
+    } else {
+        "release"
+    };
     println!("analysis of 1,000 migrations ({profile} profile)");
     for dialect in Dialect::ALL {
         let folder = generate(1000, dialect);

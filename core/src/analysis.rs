@@ -194,7 +194,9 @@ pub fn analyze(folder: &Folder, options: &Options) -> Analysis {
     let mut replay = out.dialect.map(|d| Replay::new(d, &config.externs));
 
     for f in found {
-        let Some(file) = folder.get(&f.path) else { continue };
+        let Some(file) = folder.get(&f.path) else {
+            continue;
+        };
         let checksum = checksum::checksum(&file.content);
         let entry = lock.as_ref().and_then(|l| l.entry(f.version));
         let state = match entry.map(|e| e.state) {
@@ -219,7 +221,10 @@ pub fn analyze(folder: &Folder, options: &Options) -> Analysis {
                 file_diags.push(
                     Diagnostic::new(
                         Code::EditedLockedMigration,
-                        format!("migration {} was renamed from `{}` after it was locked", f.version, entry.path),
+                        format!(
+                            "migration {} was renamed from `{}` after it was locked",
+                            f.version, entry.path
+                        ),
                     )
                     .help(format!("rename it back to `{}`", entry.path)),
                 );
@@ -282,7 +287,9 @@ pub fn analyze(folder: &Folder, options: &Options) -> Analysis {
         let text = out.source(lockfile::FILE_NAME).unwrap_or("").to_owned();
         for entry in &lock.entries {
             if out.migrations.iter().any(|m| m.version == entry.version)
-                || diags.iter().any(|d| d.code == Code::NonUtf8 && d.file.as_deref() == Some(&entry.path))
+                || diags
+                    .iter()
+                    .any(|d| d.code == Code::NonUtf8 && d.file.as_deref() == Some(&entry.path))
             {
                 continue;
             }
@@ -335,20 +342,30 @@ fn analyze_sql(
     };
     let split = split::split(sql, dialect);
     for e in &split.errors {
-        diags.push(Diagnostic::new(e.code, e.message.clone()).at(e.range.clone()).help(e.help.clone()));
+        diags.push(
+            Diagnostic::new(e.code, e.message.clone())
+                .at(e.range.clone())
+                .help(e.help.clone()),
+        );
     }
     let ranges: Vec<Range<usize>> = split.statements().collect();
     let (directives, directive_diags) = directive::parse(sql, &split.comments, &ranges);
     diags.extend(directive_diags);
-    if directives.iter().any(|d| matches!(d, Directive::NoTransaction { .. })) {
+    if directives
+        .iter()
+        .any(|d| matches!(d, Directive::NoTransaction { .. }))
+    {
         m.transactional = false;
     }
     m.directives = directives;
     if ranges.is_empty() && split.errors.is_empty() {
         diags.push(
-            Diagnostic::new(Code::EmptyMigration, format!("migration {} holds no statement", m.version))
-                .severity(config.level(Code::EmptyMigration).severity())
-                .help("write its SQL, or remove the file if it was created by mistake"),
+            Diagnostic::new(
+                Code::EmptyMigration,
+                format!("migration {} holds no statement", m.version),
+            )
+            .severity(config.level(Code::EmptyMigration).severity())
+            .help("write its SQL, or remove the file if it was created by mistake"),
         );
     }
     let facts = replay.migration(&MigrationInput {
@@ -359,7 +376,9 @@ fn analyze_sql(
     let adopted = m.state == MigrationState::Adopted;
     let mut used = vec![false; m.directives.len()];
     let allowed = |code: Code, range: &Range<usize>, used: &mut Vec<bool>| -> bool {
-        let statement = ranges.iter().position(|s| s.start <= range.start && range.start < s.end.max(s.start + 1));
+        let statement = ranges
+            .iter()
+            .position(|s| s.start <= range.start && range.start < s.end.max(s.start + 1));
         let mut hit = false;
         for (i, d) in m.directives.iter().enumerate() {
             if let Directive::Allow { codes, scope, .. } = d {
@@ -375,7 +394,12 @@ fn analyze_sql(
         }
         hit
     };
-    let mut push = |code: Code, range: Range<usize>, message: String, help: Option<String>, cap_warning: bool, used: &mut Vec<bool>| {
+    let mut push = |code: Code,
+                    range: Range<usize>,
+                    message: String,
+                    help: Option<String>,
+                    cap_warning: bool,
+                    used: &mut Vec<bool>| {
         let mut severity = config.level(code).severity();
         if code.configurable() && allowed(code, &range, used) {
             severity = Severity::Note;
@@ -388,7 +412,14 @@ fn analyze_sql(
         diags.push(d);
     };
     for f in &facts.findings {
-        push(f.code, f.range.clone(), f.message.clone(), f.help.clone(), f.uncertain, &mut used);
+        push(
+            f.code,
+            f.range.clone(),
+            f.message.clone(),
+            f.help.clone(),
+            f.uncertain,
+            &mut used,
+        );
     }
     for (range, sf) in ranges.iter().zip(&facts.statements) {
         for h in &sf.hazards {
@@ -404,17 +435,43 @@ fn analyze_sql(
                     h.code
                 )
             };
-            push(h.code, h.range.clone(), h.message.clone(), Some(help), false, &mut used);
+            push(
+                h.code,
+                h.range.clone(),
+                h.message.clone(),
+                Some(help),
+                false,
+                &mut used,
+            );
         }
         let _ = range;
     }
     m.statements = ranges
         .iter()
         .cloned()
-        .zip(facts.statements.into_iter().chain(std::iter::repeat_with(StatementFacts::default)))
-        .map(|(range, sf)| Statement { range, opaque: sf.opaque, hazards: sf.hazards })
+        .zip(
+            facts
+                .statements
+                .into_iter()
+                .chain(std::iter::repeat_with(StatementFacts::default)),
+        )
+        .map(|(range, sf)| Statement {
+            range,
+            opaque: sf.opaque,
+            hazards: sf.hazards,
+        })
         .collect();
     for s in &m.statements {
+        if m.transactional && is_transaction_control(&sql[s.range.clone()]) {
+            push(
+                Code::TransactionControl,
+                s.range.clone(),
+                "driftless already runs this migration in a transaction; this statement ends or nests it, so the migration and its history row are no longer applied atomically".into(),
+                Some("remove the statement, or put `-- driftless: no-transaction` at the top of the file if the migration manages its own transactions".into()),
+                false,
+                &mut used,
+            );
+        }
         if s.opaque {
             push(
                 Code::UnparsedStatement,
@@ -441,13 +498,45 @@ fn analyze_sql(
     diags.sort_by_key(|d| d.range.as_ref().map_or(0, |r| r.start));
 }
 
+/// Whether a statement starts, ends or aborts a transaction (`BEGIN;`, `COMMIT`, `START
+/// TRANSACTION`, `END`), as opposed to a compound `BEGIN ... END` body.
+fn is_transaction_control(statement: &str) -> bool {
+    let words: Vec<String> = statement
+        .split_whitespace()
+        .take(3)
+        .map(|w| w.trim_end_matches(';').to_ascii_uppercase())
+        .collect();
+    match words.first().map(String::as_str) {
+        Some("COMMIT" | "ROLLBACK" | "END") => words.len() <= 2 && !words.iter().any(|w| w == "TO"),
+        Some("BEGIN") => {
+            words.len() == 1
+                || matches!(
+                    words[1].as_str(),
+                    "TRANSACTION" | "WORK" | "DEFERRED" | "IMMEDIATE" | "EXCLUSIVE" | "ISOLATION"
+                )
+        }
+        Some("START") => words.get(1).is_some_and(|w| w == "TRANSACTION"),
+        _ => false,
+    }
+}
+
 fn hazard_advice(code: Code) -> &'static str {
     match code {
-        Code::AddNotNullColumn => "existing rows have no value: add a DEFAULT, or add the column nullable, backfill, then set NOT NULL",
-        Code::ConstraintOnExistingData => "existing rows may violate it and fail the migration: check the data first",
-        Code::RenameTable | Code::RenameColumn => "code still using the old name breaks during a rolling deploy: add the new name, migrate readers, then drop the old one",
-        Code::IndexWithoutConcurrently => "it blocks writes to the table while it builds: use CREATE INDEX CONCURRENTLY in a `-- driftless: no-transaction` migration",
-        Code::ConstraintWithoutNotValid => "validating existing rows locks the table: add it NOT VALID, then VALIDATE CONSTRAINT in a later migration",
+        Code::AddNotNullColumn => {
+            "existing rows have no value: add a DEFAULT, or add the column nullable, backfill, then set NOT NULL"
+        }
+        Code::ConstraintOnExistingData => {
+            "existing rows may violate it and fail the migration: check the data first"
+        }
+        Code::RenameTable | Code::RenameColumn => {
+            "code still using the old name breaks during a rolling deploy: add the new name, migrate readers, then drop the old one"
+        }
+        Code::IndexWithoutConcurrently => {
+            "it blocks writes to the table while it builds: use CREATE INDEX CONCURRENTLY in a `-- driftless: no-transaction` migration"
+        }
+        Code::ConstraintWithoutNotValid => {
+            "validating existing rows locks the table: add it NOT VALID, then VALIDATE CONSTRAINT in a later migration"
+        }
         _ => "review it",
     }
 }
@@ -465,7 +554,9 @@ mod tests {
             .map(|d| {
                 let place = match (&d.file, &d.range) {
                     (Some(f), Some(r)) => {
-                        let line = a.source(f).map_or(0, |s| crate::diagnostic::Position::of(s, r.start).line);
+                        let line = a
+                            .source(f)
+                            .map_or(0, |s| crate::diagnostic::Position::of(s, r.start).line);
                         format!("{f}:{line}")
                     }
                     (Some(f), None) => f.clone(),
@@ -485,9 +576,18 @@ mod tests {
     /// Locks the fixture (sqlite), then applies `edit` to the files.
     fn locked(fixture: &str, edit: impl FnOnce(&mut Folder)) -> Folder {
         let mut folder = Folder::from_fixture(fixture);
-        let outcome = lock(&folder, &LockRequest { dialect: Some(Dialect::Sqlite), ..Default::default() })
-            .unwrap_or_else(|a| panic!("{:#?}", a.diagnostics));
-        folder.files.push(crate::folder::File { path: "driftless.lock".into(), content: outcome.lock.render().into_bytes() });
+        let outcome = lock(
+            &folder,
+            &LockRequest {
+                dialect: Some(Dialect::Sqlite),
+                ..Default::default()
+            },
+        )
+        .unwrap_or_else(|a| panic!("{:#?}", a.diagnostics));
+        folder.files.push(crate::folder::File {
+            path: "driftless.lock".into(),
+            content: outcome.lock.render().into_bytes(),
+        });
         edit(&mut folder);
         folder.files.sort_by(|a, b| a.path.cmp(&b.path));
         folder
@@ -497,93 +597,291 @@ mod tests {
 
     fn set(folder: &mut Folder, path: &str, content: &str) {
         folder.files.retain(|f| f.path != path);
-        folder.files.push(crate::folder::File { path: path.into(), content: content.as_bytes().to_vec() });
+        folder.files.push(crate::folder::File {
+            path: path.into(),
+            content: content.as_bytes().to_vec(),
+        });
     }
 
     #[test]
     fn a_locked_folder_is_clean_and_states_are_recorded() {
-        let folder = locked(TWO, |f| set(f, "0003_more.sql", "CREATE TABLE t (id INTEGER);\n"));
+        let folder = locked(TWO, |f| {
+            set(f, "0003_more.sql", "CREATE TABLE t (id INTEGER);\n")
+        });
         let a = check(&folder, &Options::default(), &[]);
         let states: Vec<_> = a.migrations.iter().map(|m| (m.version, m.state)).collect();
-        assert_eq!(states, [(1, MigrationState::Locked), (2, MigrationState::Locked), (3, MigrationState::Draft)]);
+        assert_eq!(
+            states,
+            [
+                (1, MigrationState::Locked),
+                (2, MigrationState::Locked),
+                (3, MigrationState::Draft)
+            ]
+        );
         assert_eq!(a.dialect, Some(Dialect::Sqlite));
         // Strict mode makes the draft an error.
-        check(&folder, &Options { strict: Some(true), ..Default::default() }, &["error draft-migration 0003_more.sql"]);
+        check(
+            &folder,
+            &Options {
+                strict: Some(true),
+                ..Default::default()
+            },
+            &["error draft-migration 0003_more.sql"],
+        );
         let mut strict = folder.clone();
         set(&mut strict, "driftless.toml", "strict = true\n");
-        check(&strict, &Options::default(), &["error draft-migration 0003_more.sql"]);
+        check(
+            &strict,
+            &Options::default(),
+            &["error draft-migration 0003_more.sql"],
+        );
     }
 
     #[test]
     fn edited_deleted_and_out_of_order() {
-        let edited = locked(TWO, |f| set(f, "0002_email.sql", "ALTER TABLE users ADD COLUMN mail TEXT;\n"));
-        check(&edited, &Options::default(), &["error edited-locked-migration 0002_email.sql"]);
+        let edited = locked(TWO, |f| {
+            set(
+                f,
+                "0002_email.sql",
+                "ALTER TABLE users ADD COLUMN mail TEXT;\n",
+            )
+        });
+        check(
+            &edited,
+            &Options::default(),
+            &["error edited-locked-migration 0002_email.sql"],
+        );
         // Line endings do not count as an edit.
-        let crlf = locked(TWO, |f| set(f, "0002_email.sql", "ALTER TABLE users ADD COLUMN email TEXT;\r\n"));
+        let crlf = locked(TWO, |f| {
+            set(
+                f,
+                "0002_email.sql",
+                "ALTER TABLE users ADD COLUMN email TEXT;\r\n",
+            )
+        });
         check(&crlf, &Options::default(), &[]);
         let deleted = locked(TWO, |f| f.files.retain(|f| f.path != "0002_email.sql"));
-        check(&deleted, &Options::default(), &["error deleted-locked-migration driftless.lock:5"]);
+        check(
+            &deleted,
+            &Options::default(),
+            &["error deleted-locked-migration driftless.lock:5"],
+        );
         let late = locked(TWO, |f| set(f, "0001_5_x.sql", "SELECT 1;\n"));
         // `0001_5_x.sql` is version 1: a duplicate; a true out-of-order file sorts between.
-        assert!(summary(&analyze(&late, &Options::default())).iter().any(|s| s.contains("duplicate-version")));
+        assert!(
+            summary(&analyze(&late, &Options::default()))
+                .iter()
+                .any(|s| s.contains("duplicate-version"))
+        );
         let mut gap = Folder::from_fixture(&TWO.replace("0002_email", "0005_email"));
-        let outcome = lock(&gap, &LockRequest { dialect: Some(Dialect::Sqlite), ..Default::default() }).unwrap();
+        let outcome = lock(
+            &gap,
+            &LockRequest {
+                dialect: Some(Dialect::Sqlite),
+                ..Default::default()
+            },
+        )
+        .unwrap();
         set(&mut gap, "driftless.lock", &outcome.lock.render());
         set(&mut gap, "0003_between.sql", "SELECT 1;\n");
-        check(&gap, &Options::default(), &["error out-of-order-migration 0003_between.sql"]);
+        check(
+            &gap,
+            &Options::default(),
+            &["error out-of-order-migration 0003_between.sql"],
+        );
     }
 
     #[test]
     fn dialect_comes_from_the_lock_file() {
         let folder = Folder::from_fixture(TWO);
         check(&folder, &Options::default(), &["error missing-dialect -"]);
-        check(&folder, &Options { dialect: Some(Dialect::Sqlite), ..Default::default() }, &[]);
+        check(
+            &folder,
+            &Options {
+                dialect: Some(Dialect::Sqlite),
+                ..Default::default()
+            },
+            &[],
+        );
         let folder = locked(TWO, |_| {});
-        check(&folder, &Options { dialect: Some(Dialect::Postgres), ..Default::default() }, &["error dialect-mismatch driftless.lock"]);
+        check(
+            &folder,
+            &Options {
+                dialect: Some(Dialect::Postgres),
+                ..Default::default()
+            },
+            &["error dialect-mismatch driftless.lock"],
+        );
         let mut broken = folder.clone();
-        let text = String::from_utf8(broken.get("driftless.lock").unwrap().content.clone()).unwrap();
-        set(&mut broken, "driftless.lock", &text.replace("locked 2", "locked 3"));
-        check(&broken, &Options::default(), &["error corrupt-lock-file driftless.lock:1"]);
+        let text =
+            String::from_utf8(broken.get("driftless.lock").unwrap().content.clone()).unwrap();
+        set(
+            &mut broken,
+            "driftless.lock",
+            &text.replace("locked 2", "locked 3"),
+        );
+        check(
+            &broken,
+            &Options::default(),
+            &["error corrupt-lock-file driftless.lock:1"],
+        );
     }
 
     #[test]
     fn non_utf8_and_empty_files() {
         let mut folder = Folder::from_fixture(TWO);
-        folder.files.push(crate::folder::File { path: "0003_bad.sql".into(), content: b"SELECT '\xff';\n".to_vec() });
+        folder.files.push(crate::folder::File {
+            path: "0003_bad.sql".into(),
+            content: b"SELECT '\xff';\n".to_vec(),
+        });
         set(&mut folder, "0004_empty.sql", "-- nothing yet\n");
         folder.files.sort_by(|a, b| a.path.cmp(&b.path));
         check(
             &folder,
-            &Options { dialect: Some(Dialect::Sqlite), ..Default::default() },
-            &["error non-utf8 0003_bad.sql", "warning empty-migration 0004_empty.sql"],
+            &Options {
+                dialect: Some(Dialect::Sqlite),
+                ..Default::default()
+            },
+            &[
+                "error non-utf8 0003_bad.sql",
+                "warning empty-migration 0004_empty.sql",
+            ],
         );
     }
 
     #[test]
     fn lock_refuses_what_it_would_hide() {
         // An edited locked migration is re-hashed only when named.
-        let edited = locked(TWO, |f| set(f, "0002_email.sql", "ALTER TABLE users ADD COLUMN mail TEXT;\n"));
+        let edited = locked(TWO, |f| {
+            set(
+                f,
+                "0002_email.sql",
+                "ALTER TABLE users ADD COLUMN mail TEXT;\n",
+            )
+        });
         let refused = lock(&edited, &LockRequest::default()).unwrap_err();
-        assert!(refused.diagnostics.iter().any(|d| d.code == Code::EditedLockedMigration));
-        let ok = lock(&edited, &LockRequest { rehash: vec![2], ..Default::default() }).unwrap();
+        assert!(
+            refused
+                .diagnostics
+                .iter()
+                .any(|d| d.code == Code::EditedLockedMigration)
+        );
+        let ok = lock(
+            &edited,
+            &LockRequest {
+                rehash: vec![2],
+                ..Default::default()
+            },
+        )
+        .unwrap();
         assert_eq!(ok.rehashed, [2]);
         // No dialect, no lock.
         assert!(lock(&Folder::from_fixture(TWO), &LockRequest::default()).is_err());
         // A contradicting dialect is an error, not an override.
         let folder = locked(TWO, |_| {});
-        assert!(lock(&folder, &LockRequest { dialect: Some(Dialect::Mysql), ..Default::default() }).is_err());
+        assert!(
+            lock(
+                &folder,
+                &LockRequest {
+                    dialect: Some(Dialect::Mysql),
+                    ..Default::default()
+                }
+            )
+            .is_err()
+        );
         // Locking twice locks nothing new.
         let again = lock(&folder, &LockRequest::default()).unwrap();
         assert!(again.locked.is_empty());
     }
 
     #[test]
+    fn transaction_control_in_a_transactional_migration() {
+        let sqlite = Options {
+            dialect: Some(Dialect::Sqlite),
+            ..Default::default()
+        };
+        let folder = Folder::from_fixture(
+            "-- file: 1_a.sql\nBEGIN;\nCREATE TABLE a (id INTEGER);\nCOMMIT;\n",
+        );
+        check(
+            &folder,
+            &sqlite,
+            &[
+                "warning transaction-control 1_a.sql:1",
+                "warning transaction-control 1_a.sql:3",
+            ],
+        );
+        // Near misses: a no-transaction file manages its own; a trigger body is not a transaction.
+        let own = Folder::from_fixture(
+            "-- file: 1_a.sql\n-- driftless: no-transaction\nBEGIN;\nCREATE TABLE a (id INTEGER);\nCOMMIT;\n",
+        );
+        check(&own, &sqlite, &[]);
+        let body = Folder::from_fixture(
+            "-- file: 1_a.sql\nCREATE TABLE a (id INTEGER);\nCREATE TRIGGER t AFTER INSERT ON a BEGIN\n  UPDATE a SET id = id;\nEND;\n",
+        );
+        check(&body, &sqlite, &[]);
+    }
+
+    #[test]
+    fn unused_allow_and_unparsed_statements() {
+        let pg = Options {
+            dialect: Some(Dialect::Postgres),
+            ..Default::default()
+        };
+        let stale = Folder::from_fixture(
+            "-- file: 1_a.sql\nCREATE TABLE a (id int);\n-- driftless: allow drop-table: it is empty\nCREATE TABLE b (id int);\n",
+        );
+        check(&stale, &pg, &["warning unused-allow 1_a.sql:2"]);
+        // Near miss: the allow covers a real hazard.
+        let used = Folder::from_fixture(
+            "-- file: 1_a.sql\nCREATE TABLE a (id int);\n-- file: 2_b.sql\n-- driftless: allow drop-table: it is empty\nDROP TABLE a;\n",
+        );
+        let a = check(&used, &pg, &[]);
+        assert_eq!(
+            a.migrations[1].statements[0].hazards[0].code,
+            Code::DropTable
+        );
+        // An unparsed statement is recorded as a note (allowed by default), and `warn` shows it.
+        let opaque = "-- file: 1_a.sql\nDO $$ BEGIN PERFORM 1; END $$;\n";
+        let a = check(&Folder::from_fixture(opaque), &pg, &[]);
+        assert!(a.migrations[0].statements[0].opaque);
+        assert!(
+            a.diagnostics
+                .iter()
+                .any(|d| d.code == Code::UnparsedStatement && d.severity == Severity::Note)
+        );
+        let mut shown = Folder::from_fixture(opaque);
+        shown.files.push(crate::folder::File {
+            path: "driftless.toml".into(),
+            content: b"[lints]\nunparsed-statement = \"warn\"\n".to_vec(),
+        });
+        check(&shown, &pg, &["warning unparsed-statement 1_a.sql:1"]);
+    }
+
+    #[test]
     fn bom_keeps_offsets_and_checksum() {
         let mut folder = Folder::from_fixture(TWO);
-        set(&mut folder, "0003_bom.sql", "\u{feff}CREATE TABLE b (id INTEGER);\n");
-        let a = check(&folder, &Options { dialect: Some(Dialect::Sqlite), ..Default::default() }, &[]);
+        set(
+            &mut folder,
+            "0003_bom.sql",
+            "\u{feff}CREATE TABLE b (id INTEGER);\n",
+        );
+        let a = check(
+            &folder,
+            &Options {
+                dialect: Some(Dialect::Sqlite),
+                ..Default::default()
+            },
+            &[],
+        );
         let m = &a.migrations[2];
-        assert_eq!(&m.sql[m.statements[0].range.clone()], "CREATE TABLE b (id INTEGER)");
-        assert_eq!(m.checksum, crate::checksum::checksum(b"CREATE TABLE b (id INTEGER);\n"));
+        assert_eq!(
+            &m.sql[m.statements[0].range.clone()],
+            "CREATE TABLE b (id INTEGER)"
+        );
+        assert_eq!(
+            m.checksum,
+            crate::checksum::checksum(b"CREATE TABLE b (id INTEGER);\n")
+        );
     }
 }

@@ -54,18 +54,19 @@ impl Config {
                 return (config, diags);
             }
         };
-        let strings = |key: &str, value: &toml::Value, diags: &mut Vec<Diagnostic>| -> Vec<String> {
-            match value.as_array() {
-                Some(items) if items.iter().all(toml::Value::is_str) => items
-                    .iter()
-                    .filter_map(|v| v.as_str().map(str::to_owned))
-                    .collect(),
-                _ => {
-                    diags.push(invalid(format!("`{key}` must be an array of strings")));
-                    Vec::new()
+        let strings =
+            |key: &str, value: &toml::Value, diags: &mut Vec<Diagnostic>| -> Vec<String> {
+                match value.as_array() {
+                    Some(items) if items.iter().all(toml::Value::is_str) => items
+                        .iter()
+                        .filter_map(|v| v.as_str().map(str::to_owned))
+                        .collect(),
+                    _ => {
+                        diags.push(invalid(format!("`{key}` must be an array of strings")));
+                        Vec::new()
+                    }
                 }
-            }
-        };
+            };
         for (key, value) in &table {
             match key.as_str() {
                 "strict" => match value.as_bool() {
@@ -76,15 +77,20 @@ impl Config {
                 "extern" => config.externs = strings(key, value, &mut diags),
                 "lints" => {
                     let Some(lints) = value.as_table() else {
-                        diags.push(invalid("`lints` must be a table of `code = \"level\"`".into()));
+                        diags.push(invalid(
+                            "`lints` must be a table of `code = \"level\"`".into(),
+                        ));
                         continue;
                     };
                     for (name, level) in lints {
                         let Some(code) = Code::from_name(name) else {
                             diags.push(
-                                Diagnostic::new(Code::UnknownLint, format!("unknown lint `{name}`"))
-                                    .in_file(FILE_NAME)
-                                    .help("docs/diagnostics.md lists every code"),
+                                Diagnostic::new(
+                                    Code::UnknownLint,
+                                    format!("unknown lint `{name}`"),
+                                )
+                                .in_file(FILE_NAME)
+                                .help("docs/diagnostics.md lists every code"),
                             );
                             continue;
                         };
@@ -132,11 +138,18 @@ mod tests {
     #[test]
     fn mistakes_are_diagnostics() {
         let codes = |text: &str| -> Vec<&'static str> {
-            Config::parse(text).1.iter().map(|d| d.code.as_str()).collect()
+            Config::parse(text)
+                .1
+                .iter()
+                .map(|d| d.code.as_str())
+                .collect()
         };
         assert_eq!(codes("strict = \"yes\""), ["invalid-config"]);
         assert_eq!(codes("[lints]\ndrop-colum = \"allow\""), ["unknown-lint"]);
-        assert_eq!(codes("[lints]\nedited-locked-migration = \"allow\""), ["invalid-config"]);
+        assert_eq!(
+            codes("[lints]\nedited-locked-migration = \"allow\""),
+            ["invalid-config"]
+        );
         assert_eq!(codes("[lints]\ndrop-column = \"off\""), ["invalid-config"]);
         assert_eq!(codes("stric = true"), ["invalid-config"]);
         assert_eq!(codes("strict = "), ["invalid-config"]);

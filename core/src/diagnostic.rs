@@ -157,8 +157,6 @@ codes! {
     NonUtf8 = "non-utf8", Layout, Deny, false;
     /// A migration holds no statement.
     EmptyMigration = "empty-migration", Layout, Warn, true;
-    /// A file could not be read.
-    UnreadableFile = "unreadable-file", Layout, Deny, false;
     /// No dialect is known: the folder has no lock file and none was given.
     MissingDialect = "missing-dialect", Lock, Deny, false;
     /// A dialect given to the macro or the CLI contradicts the lock file.
@@ -229,6 +227,8 @@ codes! {
     ConstraintWithoutNotValid = "constraint-without-not-valid", LockHeavy, Warn, true;
     /// CONCURRENTLY inside a transaction can never succeed.
     ConcurrentlyInTransaction = "concurrently-in-transaction", Transaction, Deny, false;
+    /// BEGIN, COMMIT or ROLLBACK inside a migration that driftless runs in a transaction.
+    TransactionControl = "transaction-control", Transaction, Warn, true;
 }
 
 impl fmt::Display for Code {

@@ -64,38 +64,54 @@ pub fn parse(
         };
         let body = body.trim();
         if sql[..comment.start].trim().is_empty() && body == "no-transaction" {
-            directives.push(Directive::NoTransaction { range: comment.clone() });
+            directives.push(Directive::NoTransaction {
+                range: comment.clone(),
+            });
             continue;
         }
         let Some(body) = body.strip_prefix(PREFIX) else {
             // A near miss such as `-- driftless allow ...` must not silently do nothing.
             if body.starts_with("driftless ") || body.starts_with("driftless-") {
                 diags.push(
-                    Diagnostic::new(Code::InvalidDirective, "a directive needs a colon after `driftless`")
-                        .at(comment.clone())
-                        .help(HELP),
+                    Diagnostic::new(
+                        Code::InvalidDirective,
+                        "a directive needs a colon after `driftless`",
+                    )
+                    .at(comment.clone())
+                    .help(HELP),
                 );
             }
             continue;
         };
         let body = body.trim();
-        if statements.iter().any(|s| s.start < comment.start && comment.end <= s.end) {
+        if statements
+            .iter()
+            .any(|s| s.start < comment.start && comment.end <= s.end)
+        {
             diags.push(
-                Diagnostic::new(Code::InvalidDirective, "a directive inside a statement has no effect")
-                    .at(comment.clone())
-                    .help("move it to the line before the statement"),
+                Diagnostic::new(
+                    Code::InvalidDirective,
+                    "a directive inside a statement has no effect",
+                )
+                .at(comment.clone())
+                .help("move it to the line before the statement"),
             );
             continue;
         }
         let in_header = comment.end <= first_statement;
         if body == "no-transaction" {
             if in_header {
-                directives.push(Directive::NoTransaction { range: comment.clone() });
+                directives.push(Directive::NoTransaction {
+                    range: comment.clone(),
+                });
             } else {
                 diags.push(
-                    Diagnostic::new(Code::InvalidDirective, "`no-transaction` must be at the top of the file")
-                        .at(comment.clone())
-                        .help("move it above the first statement"),
+                    Diagnostic::new(
+                        Code::InvalidDirective,
+                        "`no-transaction` must be at the top of the file",
+                    )
+                    .at(comment.clone())
+                    .help("move it above the first statement"),
                 );
             }
             continue;
@@ -103,26 +119,35 @@ pub fn parse(
         let Some(rest) = body.strip_prefix("allow ") else {
             let word = body.split_whitespace().next().unwrap_or("");
             diags.push(
-                Diagnostic::new(Code::UnknownDirective, format!("unknown directive `{word}`"))
-                    .at(comment.clone())
-                    .help(HELP),
+                Diagnostic::new(
+                    Code::UnknownDirective,
+                    format!("unknown directive `{word}`"),
+                )
+                .at(comment.clone())
+                .help(HELP),
             );
             continue;
         };
         let Some((list, reason)) = rest.split_once(':') else {
             diags.push(
-                Diagnostic::new(Code::InvalidDirective, "an `allow` needs a reason after a colon")
-                    .at(comment.clone())
-                    .help("write `-- driftless: allow <code>: <why this is safe>`"),
+                Diagnostic::new(
+                    Code::InvalidDirective,
+                    "an `allow` needs a reason after a colon",
+                )
+                .at(comment.clone())
+                .help("write `-- driftless: allow <code>: <why this is safe>`"),
             );
             continue;
         };
         let reason = reason.trim();
         if reason.is_empty() {
             diags.push(
-                Diagnostic::new(Code::InvalidDirective, "an `allow` needs a reason after the colon")
-                    .at(comment.clone())
-                    .help("write `-- driftless: allow <code>: <why this is safe>`"),
+                Diagnostic::new(
+                    Code::InvalidDirective,
+                    "an `allow` needs a reason after the colon",
+                )
+                .at(comment.clone())
+                .help("write `-- driftless: allow <code>: <why this is safe>`"),
             );
             continue;
         }
@@ -231,7 +256,9 @@ mod tests {
 
     #[test]
     fn allow_before_a_statement_covers_it() {
-        let (d, e) = check("CREATE TABLE a (x int);\n-- driftless: allow drop-table: empty since v2\nDROP TABLE b;\n");
+        let (d, e) = check(
+            "CREATE TABLE a (x int);\n-- driftless: allow drop-table: empty since v2\nDROP TABLE b;\n",
+        );
         assert!(e.is_empty(), "{e:?}");
         assert_eq!(scopes(&d), [Scope::Statement(1)]);
         match &d[0] {
@@ -245,11 +272,13 @@ mod tests {
 
     #[test]
     fn header_allow_covers_the_file() {
-        let (d, e) = check("-- driftless: allow drop-table, drop-column: cleanup\n\nDROP TABLE b;\n");
+        let (d, e) =
+            check("-- driftless: allow drop-table, drop-column: cleanup\n\nDROP TABLE b;\n");
         assert!(e.is_empty(), "{e:?}");
         assert_eq!(scopes(&d), [Scope::File]);
         // Without the blank line it covers only the first statement.
-        let (d, _) = check("-- driftless: allow drop-table: cleanup\nDROP TABLE b;\nDROP TABLE c;\n");
+        let (d, _) =
+            check("-- driftless: allow drop-table: cleanup\nDROP TABLE b;\nDROP TABLE c;\n");
         assert_eq!(scopes(&d), [Scope::Statement(0)]);
     }
 
@@ -269,11 +298,26 @@ mod tests {
 
     #[test]
     fn typos_never_switch_a_check_off() {
-        assert_eq!(check("-- driftless: alow drop-table: x\nDROP TABLE b;\n").1, ["unknown-directive"]);
-        assert_eq!(check("-- driftless: allow drop-tabel: x\nDROP TABLE b;\n").1, ["unknown-lint"]);
-        assert_eq!(check("-- driftless: allow drop-table\nDROP TABLE b;\n").1, ["invalid-directive"]);
-        assert_eq!(check("-- driftless: allow drop-table:  \nDROP TABLE b;\n").1, ["invalid-directive"]);
-        assert_eq!(check("-- driftless allow drop-table: x\nDROP TABLE b;\n").1, ["invalid-directive"]);
+        assert_eq!(
+            check("-- driftless: alow drop-table: x\nDROP TABLE b;\n").1,
+            ["unknown-directive"]
+        );
+        assert_eq!(
+            check("-- driftless: allow drop-tabel: x\nDROP TABLE b;\n").1,
+            ["unknown-lint"]
+        );
+        assert_eq!(
+            check("-- driftless: allow drop-table\nDROP TABLE b;\n").1,
+            ["invalid-directive"]
+        );
+        assert_eq!(
+            check("-- driftless: allow drop-table:  \nDROP TABLE b;\n").1,
+            ["invalid-directive"]
+        );
+        assert_eq!(
+            check("-- driftless allow drop-table: x\nDROP TABLE b;\n").1,
+            ["invalid-directive"]
+        );
         assert_eq!(
             check("-- driftless: allow edited-locked-migration: x\nDROP TABLE b;\n").1,
             ["invalid-directive"]

@@ -286,8 +286,19 @@ mod tests {
     #[test]
     fn flat_files_order_numerically_with_gaps() {
         check(
-            &["10_b.sql", "2_a.sql", "0100_c.sql", "README.md", "notes.txt", ".gitkeep"],
-            &[("2_a.sql", 2, Layout::Flat), ("10_b.sql", 10, Layout::Flat), ("0100_c.sql", 100, Layout::Flat)],
+            &[
+                "10_b.sql",
+                "2_a.sql",
+                "0100_c.sql",
+                "README.md",
+                "notes.txt",
+                ".gitkeep",
+            ],
+            &[
+                ("2_a.sql", 2, Layout::Flat),
+                ("10_b.sql", 10, Layout::Flat),
+                ("0100_c.sql", 100, Layout::Flat),
+            ],
             &[],
         );
     }
@@ -295,7 +306,14 @@ mod tests {
     #[test]
     fn misnamed_files_are_errors_not_skips() {
         check(
-            &["0001_init.sql", "init.sql", "0002-add.sql", "0003_x.sq", "0_zero.sql", "0004_.sql"],
+            &[
+                "0001_init.sql",
+                "init.sql",
+                "0002-add.sql",
+                "0003_x.sq",
+                "0_zero.sql",
+                "0004_.sql",
+            ],
             &[("0001_init.sql", 1, Layout::Flat)],
             &["misnamed-migration"; 5],
         );
@@ -303,7 +321,11 @@ mod tests {
 
     #[test]
     fn reversible_pairs_up_and_down() {
-        let folder = Folder::from_files([("1_a.up.sql", "x"), ("1_a.down.sql", "y"), ("2_b.up.sql", "z")]);
+        let folder = Folder::from_files([
+            ("1_a.up.sql", "x"),
+            ("1_a.down.sql", "y"),
+            ("2_b.up.sql", "z"),
+        ]);
         let (found, diags) = classify(&folder, &[]);
         assert!(diags.is_empty(), "{diags:?}");
         assert_eq!(found[0].down.as_deref(), Some("1_a.down.sql"));
@@ -315,7 +337,11 @@ mod tests {
     fn prisma_and_diesel_folders() {
         check(
             &["20240101120000_init/migration.sql", "migration_lock.toml"],
-            &[("20240101120000_init/migration.sql", 20240101120000, Layout::Prisma)],
+            &[(
+                "20240101120000_init/migration.sql",
+                20240101120000,
+                Layout::Prisma,
+            )],
             &[],
         );
         check(
@@ -325,14 +351,26 @@ mod tests {
                 "2024-01-01-000000_users/down.sql",
             ],
             &[
-                ("00000000000000_diesel_initial_setup/up.sql", 0, Layout::Diesel),
-                ("2024-01-01-000000_users/up.sql", 20240101000000, Layout::Diesel),
+                (
+                    "00000000000000_diesel_initial_setup/up.sql",
+                    0,
+                    Layout::Diesel,
+                ),
+                (
+                    "2024-01-01-000000_users/up.sql",
+                    20240101000000,
+                    Layout::Diesel,
+                ),
             ],
             &[],
         );
         check(&["3_x/readme.md"], &[], &["misnamed-migration"]);
         check(&["notes/x.sql"], &[], &["misnamed-migration"]);
-        check(&["1_a/up.sql", "1_a/extra.sql"], &[("1_a/up.sql", 1, Layout::Diesel)], &["misnamed-migration"]);
+        check(
+            &["1_a/up.sql", "1_a/extra.sql"],
+            &[("1_a/up.sql", 1, Layout::Diesel)],
+            &["misnamed-migration"],
+        );
     }
 
     #[test]
@@ -357,7 +395,10 @@ mod tests {
         );
         check(
             &["1_a.sql", "2_b.up.sql"],
-            &[("1_a.sql", 1, Layout::Flat), ("2_b.up.sql", 2, Layout::Reversible)],
+            &[
+                ("1_a.sql", 1, Layout::Flat),
+                ("2_b.up.sql", 2, Layout::Reversible),
+            ],
             &["mixed-layout"],
         );
     }

@@ -109,7 +109,10 @@ impl LockFile {
         let mut lines = Vec::new();
         let mut offset = 0;
         for line in text.split_inclusive('\n') {
-            lines.push((offset..offset + line.trim_end().len(), line.trim_end_matches(['\n', '\r'])));
+            lines.push((
+                offset..offset + line.trim_end().len(),
+                line.trim_end_matches(['\n', '\r']),
+            ));
             offset += line.len();
         }
         let err = |range: std::ops::Range<usize>, message: String| LockError { range, message };
@@ -119,9 +122,20 @@ impl LockFile {
         let hash = header
             .strip_prefix(HEADER_PREFIX)
             .and_then(|rest| rest.get(..64))
-            .ok_or_else(|| err(header_range.clone(), "the first line is not a driftless.lock header".into()))?;
-        if lines.iter().any(|(_, l)| l.starts_with("<<<<<<<") || l.starts_with(">>>>>>>")) {
-            return Err(err(header_range, "the lock file holds git conflict markers".into()));
+            .ok_or_else(|| {
+                err(
+                    header_range.clone(),
+                    "the first line is not a driftless.lock header".into(),
+                )
+            })?;
+        if lines
+            .iter()
+            .any(|(_, l)| l.starts_with("<<<<<<<") || l.starts_with(">>>>>>>"))
+        {
+            return Err(err(
+                header_range,
+                "the lock file holds git conflict markers".into(),
+            ));
         }
         let mut dialect = None;
         let mut entries: Vec<Entry> = Vec::new();
@@ -133,24 +147,43 @@ impl LockFile {
             match words.as_slice() {
                 [] => {}
                 ["dialect", d] => {
-                    dialect = Some(d.parse::<Dialect>().map_err(|e| err(range.clone(), e.to_string()))?);
+                    dialect = Some(
+                        d.parse::<Dialect>()
+                            .map_err(|e| err(range.clone(), e.to_string()))?,
+                    );
                 }
                 ["checksum", algorithm] => {
                     if *algorithm != ALGORITHM {
-                        return Err(err(range.clone(), format!("unknown checksum algorithm `{algorithm}`")));
+                        return Err(err(
+                            range.clone(),
+                            format!("unknown checksum algorithm `{algorithm}`"),
+                        ));
                     }
                 }
                 [state @ ("locked" | "adopted"), version, hex, path] => {
                     let version = version
                         .parse::<u64>()
                         .map_err(|_| err(range.clone(), format!("`{version}` is not a version")))?;
-                    let checksum = checksum::from_hex(hex)
-                        .ok_or_else(|| err(range.clone(), format!("`{hex}` is not a sha256 checksum")))?;
+                    let checksum = checksum::from_hex(hex).ok_or_else(|| {
+                        err(range.clone(), format!("`{hex}` is not a sha256 checksum"))
+                    })?;
                     if entries.iter().any(|e| e.version == version) {
-                        return Err(err(range.clone(), format!("version {version} is locked twice")));
+                        return Err(err(
+                            range.clone(),
+                            format!("version {version} is locked twice"),
+                        ));
                     }
-                    let state = if *state == "locked" { EntryState::Locked } else { EntryState::Adopted };
-                    entries.push(Entry { state, version, checksum, path: (*path).to_owned() });
+                    let state = if *state == "locked" {
+                        EntryState::Locked
+                    } else {
+                        EntryState::Adopted
+                    };
+                    entries.push(Entry {
+                        state,
+                        version,
+                        checksum,
+                        path: (*path).to_owned(),
+                    });
                 }
                 _ => return Err(err(range.clone(), format!("unexpected line `{line}`"))),
             }
@@ -159,7 +192,8 @@ impl LockFile {
         if actual != hash {
             return Err(err(
                 header_range,
-                "the header hash does not match the entries: the file was edited by hand or merged".into(),
+                "the header hash does not match the entries: the file was edited by hand or merged"
+                    .into(),
             ));
         }
         let dialect = dialect.ok_or_else(|| err(0..0, "the lock file names no dialect".into()))?;
@@ -176,8 +210,18 @@ mod tests {
         LockFile {
             dialect: Dialect::Postgres,
             entries: vec![
-                Entry { state: EntryState::Locked, version: 1, checksum: [1; 32], path: "0001_a.sql".into() },
-                Entry { state: EntryState::Adopted, version: 2, checksum: [2; 32], path: "0002_b.sql".into() },
+                Entry {
+                    state: EntryState::Locked,
+                    version: 1,
+                    checksum: [1; 32],
+                    path: "0001_a.sql".into(),
+                },
+                Entry {
+                    state: EntryState::Adopted,
+                    version: 2,
+                    checksum: [2; 32],
+                    path: "0002_b.sql".into(),
+                },
             ],
         }
     }
@@ -196,9 +240,17 @@ mod tests {
         let e = LockFile::parse(&text).unwrap_err();
         assert!(e.message.contains("header hash"), "{e:?}");
         let mut two = sample();
-        two.entries.push(Entry { state: EntryState::Locked, version: 3, checksum: [3; 32], path: "3_c.sql".into() });
+        two.entries.push(Entry {
+            state: EntryState::Locked,
+            version: 3,
+            checksum: [3; 32],
+            path: "3_c.sql".into(),
+        });
         // Two branches each appending their own entry change the first line too: git conflicts.
-        assert_ne!(sample().render().lines().next(), two.render().lines().next());
+        assert_ne!(
+            sample().render().lines().next(),
+            two.render().lines().next()
+        );
     }
 
     #[test]
@@ -206,7 +258,12 @@ mod tests {
         assert!(LockFile::parse("").is_err());
         assert!(LockFile::parse("hello\n").is_err());
         let text = sample().render() + "<<<<<<< HEAD\n";
-        assert!(LockFile::parse(&text).unwrap_err().message.contains("conflict"));
+        assert!(
+            LockFile::parse(&text)
+                .unwrap_err()
+                .message
+                .contains("conflict")
+        );
     }
 }
 
@@ -258,7 +315,8 @@ pub fn lock(
             && !(d.code == Code::MissingDialect && request.dialect.is_some())
             && !(d.code == Code::EditedLockedMigration
                 && before.migrations.iter().any(|m| {
-                    Some(m.path.as_str()) == d.file.as_deref() && request.rehash.contains(&m.version)
+                    Some(m.path.as_str()) == d.file.as_deref()
+                        && request.rehash.contains(&m.version)
                 }))
     };
     let refuse = |analysis: crate::Analysis| Err(Box::new(analysis));
@@ -291,13 +349,12 @@ pub fn lock(
     let mut rehashed = Vec::new();
     for m in &before.migrations {
         match lock.entries.iter_mut().find(|e| e.version == m.version) {
-            Some(entry) => {
-                if request.rehash.contains(&m.version) && entry.checksum != m.checksum {
-                    entry.checksum = m.checksum;
-                    entry.path = m.path.clone();
-                    rehashed.push(m.version);
-                }
+            Some(entry) if request.rehash.contains(&m.version) && entry.checksum != m.checksum => {
+                entry.checksum = m.checksum;
+                entry.path = m.path.clone();
+                rehashed.push(m.version);
             }
+            Some(_) => {}
             None if m.state == MigrationState::Draft => {
                 lock.entries.push(Entry {
                     state: if request.adopt {

@@ -1,12 +1,25 @@
 #![doc = include_str!("../../README.md")]
 #![deny(missing_docs)]
 
+mod error;
 mod migrations;
+
+#[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
+mod backend;
+#[cfg(feature = "load")]
+mod load;
+#[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
+mod migrator;
 
 #[doc(hidden)]
 pub mod __private;
 
+#[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
+pub use backend::Pool;
 pub use driftless_macros::migrations;
+pub use error::{Error, ErrorKind};
 pub use migrations::{
     Dialect, Hazard, Migration, MigrationState, Migrations, ObjectKind, ObjectName, Statement,
 };
+#[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
+pub use migrator::{Applied, CONSENT_ENV, Migrator, Plan, Planned, Report, Status};

@@ -1,1 +1,5 @@
-//! Database integration tests.
+//! Database integration tests: the runtime against real SQLite, PostgreSQL and MariaDB.
+
+mod common;
+mod migrate;
+mod real;

@@ -1,12 +1,26 @@
 //! Replaying migrations into an in-memory catalog: consistency findings, hazards, created objects.
 //!
-//! STUB: interface fixed; the implementation is being written.
+//! Each statement is parsed once with `sqlparser` and applied to a [`catalog::Catalog`] that
+//! models what the database would hold at that point of the history. Statements the parser does
+//! not understand are *opaque*: every name in their text becomes uncertain, and findings about
+//! uncertain objects are warnings, never errors. The replay prefers a missed finding to a false
+//! error on a valid history.
 
+mod catalog;
+mod lex;
+mod replay;
+#[cfg(test)]
+mod tests;
+mod types;
+
+use std::collections::HashSet;
 use std::ops::Range;
 
 use crate::diagnostic::Code;
 use crate::dialect::Dialect;
 use crate::object::Object;
+
+use catalog::{Catalog, Key, Simple};
 
 /// One migration, as the replay sees it.
 #[derive(Debug, Clone)]
@@ -79,22 +93,84 @@ pub struct Finding {
 #[derive(Debug, Clone)]
 pub struct Replay {
     dialect: Dialect,
+    catalog: Catalog,
+    /// Tables owned outside the folder, by key.
+    extern_tables: HashSet<Key>,
+    /// Schemas whose every object is owned outside the folder.
+    extern_schemas: HashSet<String>,
+    /// Lowercase words of opaque statements: objects with these names are uncertain.
+    uncertain: HashSet<String>,
+    /// The number of the migration being replayed, from 1.
+    migration: usize,
 }
 
 impl Replay {
     /// An empty database of `dialect`. `externs` are objects owned outside this folder
     /// (`schema.table` or `table`, or `schema.*`): references to them are never "missing".
     pub fn new(dialect: Dialect, externs: &[String]) -> Replay {
-        let _ = externs;
-        Replay { dialect }
+        let mut replay = Replay {
+            dialect,
+            catalog: Catalog::default(),
+            extern_tables: HashSet::new(),
+            extern_schemas: HashSet::new(),
+            uncertain: HashSet::new(),
+            migration: 0,
+        };
+        if dialect == Dialect::Postgres {
+            // Every PostgreSQL database starts with `public`. System schemas are left out on
+            // purpose: objects in a schema the folder never created are uncertain.
+            replay.catalog.schemas.insert(
+                "public".to_owned(),
+                Simple {
+                    schema: None,
+                    name: "public".to_owned(),
+                    created_in: 0,
+                },
+            );
+        }
+        for spec in externs {
+            let parts: Vec<&str> = spec.split('.').map(str::trim).collect();
+            let (schema, name) = match parts.as_slice() {
+                [name] => (None, *name),
+                [.., schema, name] => (Some(*schema), *name),
+                [] => continue,
+            };
+            let schema = schema
+                .map(|s| replay.fold_bare(s))
+                .and_then(|s| replay.default_schema(s));
+            if name == "*" {
+                if let Some(schema) = schema {
+                    replay.extern_schemas.insert(schema);
+                }
+                continue;
+            }
+            let key = Key {
+                schema,
+                name: replay.fold_bare(name),
+            };
+            replay.extern_tables.insert(key);
+        }
+        replay
     }
 
     /// Replays one migration on top of the previous ones.
     pub fn migration(&mut self, input: &MigrationInput<'_>) -> MigrationFacts {
-        let _ = self.dialect;
-        MigrationFacts {
-            statements: vec![StatementFacts::default(); input.statements.len()],
-            ..MigrationFacts::default()
-        }
+        self.migration += 1;
+        replay::run(self, input)
+    }
+
+    /// The comparison key of an unquoted identifier.
+    fn fold_bare(&self, ident: &str) -> String {
+        ident.to_lowercase()
+    }
+
+    /// `None` for the dialect's default schema, else the schema.
+    fn default_schema(&self, schema: String) -> Option<String> {
+        let default = match self.dialect {
+            Dialect::Postgres => "public",
+            Dialect::Sqlite => "main",
+            Dialect::Mysql => return Some(schema),
+        };
+        (schema != default).then_some(schema)
     }
 }

@@ -1,0 +1,297 @@
+//! `driftless status | plan | resolve | baseline`: a database's history against a folder.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use driftless::Migrations;
+use serde_json::json;
+
+use crate::Format;
+
+/// Where the database and the migrations are.
+#[derive(clap::Args, Debug, Clone)]
+pub struct Target {
+    /// The database URL (postgres://, mysql://, mariadb://, sqlite:); defaults to the
+    /// DATABASE_URL environment variable.
+    #[arg(long)]
+    pub database_url: Option<String>,
+    /// The migrations folder.
+    #[arg(default_value = "migrations")]
+    pub dir: PathBuf,
+    /// The namespace of the migrations (a library's name); the application's by default.
+    #[arg(long, default_value = "")]
+    pub namespace: String,
+    /// The history table.
+    #[arg(long, default_value = "_driftless_migrations")]
+    pub table: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+/// `driftless status`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub target: Target,
+}
+
+/// `driftless plan`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub target: Target,
+    /// Consent to a destructive migration, as `[namespace:]version` (repeatable); also read from
+    /// DRIFTLESS_ALLOW_DESTRUCTIVE.
+    #[arg(long, value_name = "VERSION")]
+    pub consent: Vec<String>,
+}
+
+/// `driftless resolve`.
+#[derive(clap::Args, Debug, Clone)]
+#[group(required = true, multiple = false, id = "resolution")]
+pub struct ResolveArgs {
+    #[command(flatten)]
+    pub target: Target,
+    /// The failed or interrupted migration was undone: run it again on the next deploy.
+    #[arg(long, value_name = "VERSION", group = "resolution")]
+    pub rolled_back: Option<u64>,
+    /// The failed or interrupted migration's changes are complete: record it as applied.
+    #[arg(long, value_name = "VERSION", group = "resolution")]
+    pub applied: Option<u64>,
+}
+
+/// `driftless baseline`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct BaselineArgs {
+    #[command(flatten)]
+    pub target: Target,
+    /// Record every migration up to this version as applied, without running it.
+    #[arg(long)]
+    pub version: u64,
+}
+
+/// A pool of the database the URL names.
+enum Db {
+    Pg(sqlx::PgPool),
+    My(sqlx::MySqlPool),
+    Lite(sqlx::SqlitePool),
+}
+
+/// Calls `$m.$method($pool, ...)` on whichever pool `$db` holds.
+macro_rules! on_pool {
+    ($db:expr, |$p:ident| $body:expr) => {
+        match &$db {
+            Db::Pg($p) => $body,
+            Db::My($p) => $body,
+            Db::Lite($p) => $body,
+        }
+    };
+}
+
+async fn connect(url: &Option<String>) -> anyhow::Result<Db> {
+    // Read here rather than through clap's `env` feature, which the workspace does not enable.
+    let url = match url {
+        Some(url) => url.clone(),
+        None => std::env::var("DATABASE_URL")
+            .context("no database: pass --database-url URL or set DATABASE_URL")?,
+    };
+    let url = url.as_str();
+    let scheme = url.split(':').next().unwrap_or("");
+    let context = || "cannot connect to the database".to_owned();
+    Ok(match scheme {
+        "postgres" | "postgresql" => {
+            Db::Pg(sqlx::PgPool::connect(url).await.with_context(context)?)
+        }
+        "mysql" | "mariadb" => {
+            let url = url.replacen("mariadb:", "mysql:", 1);
+            Db::My(sqlx::MySqlPool::connect(&url).await.with_context(context)?)
+        }
+        "sqlite" => Db::Lite(sqlx::SqlitePool::connect(url).await.with_context(context)?),
+        _ => bail!(
+            "unsupported database URL scheme `{scheme}` (expected postgres, mysql, mariadb or sqlite)"
+        ),
+    })
+}
+
+fn load(target: &Target) -> anyhow::Result<Migrations> {
+    let m = Migrations::load(&target.dir)?;
+    Ok(m.with_namespace(target.namespace.clone()))
+}
+
+/// Prints the history against the folder; exits 1 when something blocks the next deploy.
+pub async fn run_status(args: StatusArgs) -> anyhow::Result<ExitCode> {
+    let t = &args.target;
+    let m = load(t)?;
+    let db = connect(&t.database_url).await?;
+    let status = on_pool!(db, |p| m.migrator().table(&t.table).status(p).await)?;
+    let blocked = !status.failed.is_empty()
+        || !status.checksum_mismatches.is_empty()
+        || !status.unknown_applied.is_empty();
+    match t.format {
+        Format::Json => {
+            let failed: Vec<_> = status
+                .failed
+                .iter()
+                .map(|(v, s, done, total, error)| {
+                    json!({"version": v, "status": s, "statements_done": done,
+                           "statements_total": total, "error": error})
+                })
+                .collect();
+            let value = json!({
+                "table_exists": status.table_exists,
+                "applied": status.applied,
+                "pending": status.pending,
+                "drafts": status.drafts,
+                "failed": failed,
+                "checksum_mismatches": status.checksum_mismatches,
+                "unknown_applied": status.unknown_applied,
+            });
+            println!("{}", serde_json::to_string_pretty(&value)?);
+        }
+        Format::Human => {
+            if !status.table_exists {
+                println!("no history table yet: every migration is pending");
+            }
+            println!("applied: {}", list(&status.applied));
+            println!("pending: {}", list(&status.pending));
+            if !status.drafts.is_empty() {
+                println!("drafts:  {}", list(&status.drafts));
+            }
+            for (v, s, done, total, error) in &status.failed {
+                println!(
+                    "{s}: migration {v} after {done} of {total} statements{}",
+                    error
+                        .as_deref()
+                        .map(|e| format!(": {e}"))
+                        .unwrap_or_default()
+                );
+                println!(
+                    "  check the database, then `driftless resolve --rolled-back {v}` or `driftless resolve --applied {v}`"
+                );
+            }
+            for v in &status.checksum_mismatches {
+                println!("edited after it was applied: migration {v}");
+            }
+            for v in &status.unknown_applied {
+                println!("applied but not in the folder: migration {v}");
+            }
+        }
+    }
+    Ok(if blocked {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn list(versions: &[u64]) -> String {
+    if versions.is_empty() {
+        return "none".to_owned();
+    }
+    versions
+        .iter()
+        .map(u64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Prints what the next deploy would run; exits 1 when it would be refused.
+pub async fn run_plan(args: PlanArgs) -> anyhow::Result<ExitCode> {
+    let t = &args.target;
+    let m = load(t)?;
+    let db = connect(&t.database_url).await?;
+    let mut migrator = m.migrator().table(&t.table).consent_env();
+    for c in &args.consent {
+        migrator = migrator.consent(c);
+    }
+    let plan = on_pool!(db, |p| migrator.clone().plan(p).await)?;
+    match t.format {
+        Format::Json => {
+            let migrations: Vec<_> = plan
+                .migrations
+                .iter()
+                .map(|p| {
+                    json!({"version": p.version, "description": p.description,
+                           "hazards": p.hazards, "needs_consent": p.needs_consent,
+                           "consent": p.consent})
+                })
+                .collect();
+            let value = json!({"migrations": migrations, "refusal": plan.refusal});
+            println!("{}", serde_json::to_string_pretty(&value)?);
+        }
+        Format::Human => {
+            if plan.migrations.is_empty() {
+                println!("nothing to apply");
+            }
+            for p in &plan.migrations {
+                let mark = if p.needs_consent {
+                    " (needs consent)"
+                } else if p.consent {
+                    " (consent given)"
+                } else {
+                    ""
+                };
+                println!("{} {}{mark}", p.version, p.description);
+                for h in &p.hazards {
+                    println!("  hazard: {h}");
+                }
+            }
+            if let Some(refusal) = &plan.refusal {
+                println!("the deploy would be refused: {refusal}");
+            }
+        }
+    }
+    Ok(if plan.refusal.is_some() {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Marks a failed or interrupted migration as rolled back or applied.
+pub async fn run_resolve(args: ResolveArgs) -> anyhow::Result<ExitCode> {
+    let t = &args.target;
+    let m = load(t)?;
+    let db = connect(&t.database_url).await?;
+    let migrator = m.migrator().table(&t.table);
+    let (version, what) = match (args.rolled_back, args.applied) {
+        (Some(v), None) => {
+            on_pool!(db, |p| migrator.clone().resolve_rolled_back(p, v).await)?;
+            (v, "rolled back: it runs again on the next deploy")
+        }
+        (None, Some(v)) => {
+            on_pool!(db, |p| migrator.clone().resolve_applied(p, v).await)?;
+            (v, "applied")
+        }
+        _ => bail!("give exactly one of --rolled-back VERSION or --applied VERSION"),
+    };
+    report(t.format, "resolve", version, what)
+}
+
+/// Records every migration up to a version as applied without running it.
+pub async fn run_baseline(args: BaselineArgs) -> anyhow::Result<ExitCode> {
+    let t = &args.target;
+    let m = load(t)?;
+    let db = connect(&t.database_url).await?;
+    let migrator = m.migrator().table(&t.table);
+    on_pool!(db, |p| migrator.clone().baseline(p, args.version).await)?;
+    report(
+        t.format,
+        "baseline",
+        args.version,
+        "baselined, with every migration before it",
+    )
+}
+
+fn report(format: Format, command: &str, version: u64, what: &str) -> anyhow::Result<ExitCode> {
+    match format {
+        Format::Json => println!(
+            "{}",
+            json!({"command": command, "version": version, "result": what})
+        ),
+        Format::Human => println!("migration {version}: {what}"),
+    }
+    Ok(ExitCode::SUCCESS)
+}

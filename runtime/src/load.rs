@@ -1,0 +1,118 @@
+//! Building a [`Migrations`] value at run time from a folder, through `driftless-core` (the CLI
+//! and tests; services embed the value with `migrations!`).
+
+use std::borrow::Cow;
+use std::path::Path;
+
+use driftless_core::diagnostic::Category;
+
+use crate::error::{Error, ErrorKind};
+use crate::migrations::{
+    Dialect, Hazard, Migration, MigrationState, Migrations, ObjectKind, ObjectName, Statement,
+};
+
+impl Migrations {
+    /// Loads and analyses a migrations folder, refusing it when the analysis has errors.
+    pub fn load(dir: impl AsRef<Path>) -> Result<Migrations, Error> {
+        let dir = dir.as_ref();
+        let folder = driftless_core::loader::load(dir).map_err(|e| {
+            Error::new(
+                ErrorKind::Load,
+                format!("cannot read migrations folder `{}`: {e}", dir.display()),
+            )
+        })?;
+        let analysis = driftless_core::analyze(&folder, &driftless_core::Options::default());
+        if analysis.has_errors() {
+            let shown = dir.display().to_string();
+            let rendered: Vec<String> = analysis
+                .errors()
+                .map(|d| analysis.render(d, &shown))
+                .collect();
+            return Err(Error::new(
+                ErrorKind::Load,
+                format!(
+                    "migrations folder `{shown}` has errors; see `driftless check {shown}`\n{}",
+                    rendered.join("\n")
+                ),
+            ));
+        }
+        Ok(Migrations::from_analysis(&analysis, ""))
+    }
+
+    /// Converts an analysis into the embedded value, field by field, as `migrations!` does. Only
+    /// data-loss hazards are kept: they are what consent is about.
+    pub fn from_analysis(analysis: &driftless_core::Analysis, namespace: &str) -> Migrations {
+        let dialect = match analysis.dialect {
+            Some(driftless_core::Dialect::Postgres) => Dialect::Postgres,
+            Some(driftless_core::Dialect::Mysql) => Dialect::Mysql,
+            Some(driftless_core::Dialect::Sqlite) | None => Dialect::Sqlite,
+        };
+        let migrations = analysis
+            .migrations
+            .iter()
+            .map(migration)
+            .collect::<Vec<_>>();
+        Migrations {
+            namespace: Cow::Owned(namespace.to_owned()),
+            dialect,
+            debug_assertions: cfg!(debug_assertions),
+            migrations: Cow::Owned(migrations),
+        }
+    }
+}
+
+fn migration(m: &driftless_core::Migration) -> Migration {
+    Migration {
+        version: m.version,
+        description: Cow::Owned(m.description.clone()),
+        path: Cow::Owned(m.path.clone()),
+        sql: Cow::Owned(m.sql.clone()),
+        checksum: m.checksum,
+        state: match m.state {
+            driftless_core::MigrationState::Draft => MigrationState::Draft,
+            driftless_core::MigrationState::Locked => MigrationState::Locked,
+            driftless_core::MigrationState::Adopted => MigrationState::Adopted,
+        },
+        transactional: m.transactional,
+        statements: Cow::Owned(
+            m.statements
+                .iter()
+                .map(|s| Statement {
+                    start: s.range.start,
+                    end: s.range.end,
+                    hazards: Cow::Owned(
+                        s.hazards
+                            .iter()
+                            .filter(|h| h.code.category() == Category::DataLoss)
+                            .map(|h| Hazard {
+                                code: Cow::Borrowed(h.code.as_str()),
+                                object: object(&h.object),
+                                empty_table: h.empty_table.as_ref().map(object),
+                                message: Cow::Owned(h.message.clone()),
+                            })
+                            .collect(),
+                    ),
+                })
+                .collect(),
+        ),
+        creates: Cow::Owned(m.creates.iter().map(object).collect()),
+    }
+}
+
+fn object(o: &driftless_core::Object) -> ObjectName {
+    use driftless_core::ObjectKind as K;
+    ObjectName {
+        kind: match o.kind {
+            K::Schema => ObjectKind::Schema,
+            K::Table => ObjectKind::Table,
+            K::Column => ObjectKind::Column,
+            K::View => ObjectKind::View,
+            K::Index => ObjectKind::Index,
+            K::Type => ObjectKind::Type,
+            K::Sequence => ObjectKind::Sequence,
+        },
+        schema: o.schema.clone().map(Cow::Owned),
+        name: Cow::Owned(o.name.clone()),
+        column: o.column.clone().map(Cow::Owned),
+    }
+}

@@ -1,0 +1,195 @@
+//! Boot times on 1,000 generated migrations: driftless against `sqlx::migrate::Migrator`.
+//!
+//! Run with `cargo bench -p driftless-it --bench boot`; a database whose URL
+//! (`DRIFTLESS_TEST_POSTGRES_URL`) is unset is skipped. SQLite always runs.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use driftless::Migrations;
+use driftless_core::lockfile::{self, LockRequest};
+use sqlx::{AssertSqlSafe, Connection};
+
+const COUNT: usize = 1000;
+const RUNS: usize = 21;
+
+fn write_folder(dir: &Path, lock: Option<driftless_core::Dialect>) {
+    std::fs::create_dir_all(dir).unwrap();
+    for i in 1..=COUNT {
+        let sql = format!(
+            "CREATE TABLE t{i} (id INTEGER PRIMARY KEY, v INTEGER);\nINSERT INTO t{i} VALUES (1, {i});\n"
+        );
+        std::fs::write(dir.join(format!("{i:04}_t{i}.sql")), sql).unwrap();
+    }
+    if let Some(dialect) = lock {
+        let folder = driftless_core::loader::load(dir).unwrap();
+        let request = LockRequest {
+            dialect: Some(dialect),
+            ..LockRequest::default()
+        };
+        let outcome = lockfile::lock(&folder, &request).expect("lock the generated folder");
+        std::fs::write(dir.join(lockfile::FILE_NAME), outcome.lock.render()).unwrap();
+    }
+}
+
+fn median(mut times: Vec<Duration>) -> Duration {
+    times.sort();
+    times[times.len() / 2]
+}
+
+struct Row {
+    db: &'static str,
+    what: &'static str,
+    ours: Duration,
+    sqlx: Duration,
+}
+
+fn temp(name: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("driftless_bench_{}_{name}", std::process::id()))
+}
+
+async fn postgres(server: &str, ours: &Migrations, sqlx_dir: &Path, rows: &mut Vec<Row>) {
+    let base = server
+        .rsplit_once('/')
+        .map_or(server, |(b, _)| b)
+        .to_owned();
+    let mut admin = sqlx::PgConnection::connect(server).await.unwrap();
+    let fresh = |name: &str| {
+        let name = format!("dl_bench_{}_{name}", std::process::id());
+        (name.clone(), format!("{base}/{name}"))
+    };
+    let (a, a_url) = fresh("ours");
+    let (b, b_url) = fresh("sqlx");
+    for n in [&a, &b] {
+        sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE {n}")))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+    }
+    let pool_a = sqlx::PgPool::connect(&a_url).await.unwrap();
+    let pool_b = sqlx::PgPool::connect(&b_url).await.unwrap();
+    let migrator = sqlx::migrate::Migrator::new(sqlx_dir).await.unwrap();
+
+    let start = Instant::now();
+    let report = ours.migrate(&pool_a).await.unwrap();
+    let cold_ours = start.elapsed();
+    assert_eq!(report.applied.len(), COUNT);
+    let start = Instant::now();
+    migrator.run(&pool_b).await.unwrap();
+    let cold_sqlx = start.elapsed();
+    rows.push(Row {
+        db: "postgres",
+        what: "cold apply",
+        ours: cold_ours,
+        sqlx: cold_sqlx,
+    });
+
+    let mut t_ours = Vec::new();
+    let mut t_sqlx = Vec::new();
+    for _ in 0..RUNS {
+        let start = Instant::now();
+        assert!(ours.migrate(&pool_a).await.unwrap().applied.is_empty());
+        t_ours.push(start.elapsed());
+        let start = Instant::now();
+        migrator.run(&pool_b).await.unwrap();
+        t_sqlx.push(start.elapsed());
+    }
+    rows.push(Row {
+        db: "postgres",
+        what: "no-op boot",
+        ours: median(t_ours),
+        sqlx: median(t_sqlx),
+    });
+    pool_a.close().await;
+    pool_b.close().await;
+    for n in [&a, &b] {
+        sqlx::raw_sql(AssertSqlSafe(format!("DROP DATABASE {n} WITH (FORCE)")))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+    }
+}
+
+async fn sqlite(ours: &Migrations, sqlx_dir: &Path, rows: &mut Vec<Row>) {
+    let a = temp("ours.db");
+    let b = temp("sqlx.db");
+    let pool_a = sqlx::SqlitePool::connect(&format!("sqlite://{}?mode=rwc", a.display()))
+        .await
+        .unwrap();
+    let pool_b = sqlx::SqlitePool::connect(&format!("sqlite://{}?mode=rwc", b.display()))
+        .await
+        .unwrap();
+    let migrator = sqlx::migrate::Migrator::new(sqlx_dir).await.unwrap();
+    let start = Instant::now();
+    assert_eq!(ours.migrate(&pool_a).await.unwrap().applied.len(), COUNT);
+    let cold_ours = start.elapsed();
+    let start = Instant::now();
+    migrator.run(&pool_b).await.unwrap();
+    let cold_sqlx = start.elapsed();
+    rows.push(Row {
+        db: "sqlite",
+        what: "cold apply",
+        ours: cold_ours,
+        sqlx: cold_sqlx,
+    });
+    let mut t_ours = Vec::new();
+    let mut t_sqlx = Vec::new();
+    for _ in 0..RUNS {
+        let start = Instant::now();
+        assert!(ours.migrate(&pool_a).await.unwrap().applied.is_empty());
+        t_ours.push(start.elapsed());
+        let start = Instant::now();
+        migrator.run(&pool_b).await.unwrap();
+        t_sqlx.push(start.elapsed());
+    }
+    rows.push(Row {
+        db: "sqlite",
+        what: "no-op boot",
+        ours: median(t_ours),
+        sqlx: median(t_sqlx),
+    });
+    pool_a.close().await;
+    pool_b.close().await;
+    for p in [a, b] {
+        let _ = std::fs::remove_file(&p);
+    }
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let mut rows = Vec::new();
+    // sqlx reads only its own files: give it a folder without driftless.lock.
+    let sqlx_dir = temp("sqlx");
+    write_folder(&sqlx_dir, None);
+    if let Ok(server) = std::env::var("DRIFTLESS_TEST_POSTGRES_URL") {
+        let dir = temp("pg");
+        write_folder(&dir, Some(driftless_core::Dialect::Postgres));
+        let ours = Migrations::load(&dir).unwrap();
+        postgres(&server, &ours, &sqlx_dir, &mut rows).await;
+        let _ = std::fs::remove_dir_all(dir);
+    } else {
+        println!("skipped postgres: DRIFTLESS_TEST_POSTGRES_URL is not set");
+    }
+    let dir = temp("lite");
+    write_folder(&dir, Some(driftless_core::Dialect::Sqlite));
+    let ours = Migrations::load(&dir).unwrap();
+    sqlite(&ours, &sqlx_dir, &mut rows).await;
+    let _ = std::fs::remove_dir_all(dir);
+    let _ = std::fs::remove_dir_all(sqlx_dir);
+
+    println!("{COUNT} migrations; no-op boot is the median of {RUNS} runs");
+    println!(
+        "{:<9} {:<11} {:>12} {:>12} {:>7}",
+        "database", "case", "driftless", "sqlx", "ratio"
+    );
+    for r in &rows {
+        println!(
+            "{:<9} {:<11} {:>12.2?} {:>12.2?} {:>7.3}",
+            r.db,
+            r.what,
+            r.ours,
+            r.sqlx,
+            r.ours.as_secs_f64() / r.sqlx.as_secs_f64()
+        );
+    }
+}
