@@ -21,6 +21,11 @@ fn analyse(name: &str) -> Analysis {
 }
 
 fn assert_parity(name: &str, embedded: &Migrations) {
+    // The runtime's loader (the `load` feature) builds the same value from the folder.
+    let loaded = Migrations::load(fixtures_dir().join(name)).unwrap();
+    assert_eq!(embedded, &loaded, "{name}");
+    // And field by field against the core's analysis, so a shared mistake in both conversions
+    // shows too.
     let analysis = analyse(name);
     assert!(!analysis.has_errors(), "{name}");
     let dialect = match analysis.dialect.unwrap() {
