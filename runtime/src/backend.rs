@@ -170,9 +170,9 @@ impl Db {
             }
             #[cfg(feature = "mysql")]
             Db::My(pool) => {
-                let mut conn = pool
-                    .acquire()
+                let mut conn = tokio::time::timeout(timeout, pool.acquire())
                     .await
+                    .map_err(|_| lock_timeout(timeout))?
                     .map_err(|e| Error::database(context, e))?;
                 // The connection may carry a named lock and session settings: close it rather
                 // than hand it back, whatever happens (a dropped future included).
@@ -181,8 +181,9 @@ impl Db {
             }
             #[cfg(feature = "sqlite")]
             Db::Lite(pool) => Conn::Lite(
-                pool.acquire()
+                tokio::time::timeout(timeout, pool.acquire())
                     .await
+                    .map_err(|_| lock_timeout(timeout))?
                     .map_err(|e| Error::database(context, e))?,
             ),
         };
