@@ -212,6 +212,7 @@ pub fn analyze(folder: &Folder, options: &Options) -> Analysis {
                         Code::EditedLockedMigration,
                         format!("migration {} was edited after it was locked", f.version),
                     )
+                    .at(0..0)
                     .help(format!(
                         "a locked migration may already have run: restore it (`git checkout -- {}`) and put the change in a new migration (`driftless new <description>`); if the edit is deliberate, re-lock it explicitly with `driftless lock --rehash {}`",
                         f.path, f.version
@@ -254,9 +255,15 @@ pub fn analyze(folder: &Folder, options: &Options) -> Analysis {
                         Code::NonUtf8,
                         format!("`{}` is not valid UTF-8 (byte {at}, line {line})", f.path),
                     )
+                    .at(at..at + 1)
                     .help("save the file as UTF-8"),
                 );
                 diags.extend(file_diags.into_iter().map(|d| d.in_file(&f.path)));
+                // For the excerpt only: offsets before the first bad byte are unchanged.
+                out.sources.push((
+                    f.path.clone(),
+                    String::from_utf8_lossy(&file.content).into_owned(),
+                ));
                 continue;
             }
         };

@@ -171,6 +171,8 @@ codes! {
     OutOfOrderMigration = "out-of-order-migration", Lock, Deny, false;
     /// A migration is not locked yet (an error in strict mode only).
     DraftMigration = "draft-migration", Lock, Allow, false;
+    /// `migrations!` found no analysis from `driftless_build::watch` for its folder.
+    MissingBuildScript = "missing-build-script", Config, Deny, false;
     /// `driftless.toml` is invalid.
     InvalidConfig = "invalid-config", Config, Deny, false;
     /// A lint code named in `driftless.toml` or a directive does not exist.
@@ -331,11 +333,18 @@ impl Diagnostic {
                     .split(['\n', '\r'])
                     .next()
                     .unwrap_or("");
-                let end = range
-                    .end
-                    .min(pos.line_start + line_text.len())
-                    .max(range.start);
-                let carets = source[range.start..end].chars().count().max(1);
+                // Ranges come from analysis of the same text, but a renderer must never panic:
+                // `Position::of` snapped the start to a character boundary; snap the end too.
+                let start = pos.line_start
+                    + source[pos.line_start..]
+                        .char_indices()
+                        .nth(pos.column - 1)
+                        .map_or(0, |(i, _)| i);
+                let mut end = range.end.min(pos.line_start + line_text.len()).max(start);
+                while !source.is_char_boundary(end) {
+                    end += 1;
+                }
+                let carets = source[start..end].chars().count().max(1);
                 let _ = writeln!(out, "{:gutter$} |", "");
                 let _ = writeln!(out, "{} | {}", pos.line, line_text.trim_end());
                 let _ = writeln!(
@@ -432,6 +441,19 @@ mod tests {
              2 | ALTER TABLE users DROP COLUMN email;\n  | \
              ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^\n  = help: acknowledge it\n"
         );
+    }
+
+    #[test]
+    fn rendering_never_splits_a_character() {
+        let source = "SELECT 'caf\u{fffd}';\n";
+        let d = Diagnostic::new(Code::NonUtf8, "x")
+            .in_file("a.sql")
+            .at(11..12);
+        assert!(d.render("m", Some(source)).contains("1:12"));
+        let d = Diagnostic::new(Code::NonUtf8, "x")
+            .in_file("a.sql")
+            .at(12..400);
+        assert!(d.render("m", Some(source)).contains('^'));
     }
 
     #[test]

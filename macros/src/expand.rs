@@ -65,9 +65,10 @@ fn expand(args: &Args, env: &Env) -> syn::Result<TokenStream> {
                 return Err(syn::Error::new(
                     span,
                     format!(
-                        "[missing-build-script]: no build script watches `{written}`, so adding a migration would not rebuild the crate\n  \
+                        "[{}]: no build script watches `{written}`, so adding a migration would not rebuild the crate\n  \
                          = help: add `driftless-build` to [build-dependencies] and a build.rs with `fn main() {{ driftless_build::watch({written:?}); }}`\n  \
-                         = help: or pass `build_script = false` to analyse the folder on every build (slower, and a new migration file is seen only when something else makes cargo rebuild the crate)"
+                         = help: or pass `build_script = false` to analyse the folder on every build (slower, and a new migration file is seen only when something else makes cargo rebuild the crate)",
+                        driftless_core::Code::MissingBuildScript,
                     ),
                 ));
             }

@@ -42,5 +42,28 @@ mod tests;
 /// file is only seen after a change that makes cargo recompile the crate (`touch src/main.rs`).
 #[proc_macro]
 pub fn migrations(input: TokenStream) -> TokenStream {
-    expand::migrations(input.into(), &expand::Env::from_process()).into()
+    let input: proc_macro2::TokenStream = input.into();
+    // The analysis is written never to panic; should a bug make it, the user still gets one clear
+    // compile error (and a well-typed placeholder) instead of "proc macro panicked".
+    let expanded = std::panic::catch_unwind(|| {
+        expand::migrations(input.clone(), &expand::Env::from_process())
+    });
+    match expanded {
+        Ok(tokens) => tokens.into(),
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            let message = format!(
+                "internal error in driftless while checking the migrations ({what}); please report it with the folder that triggers it, and run `driftless check` for the analysis"
+            );
+            quote::quote! {{
+                ::core::compile_error!(#message);
+                ::driftless::__private::placeholder()
+            }}
+            .into()
+        }
+    }
 }
