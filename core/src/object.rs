@@ -40,7 +40,7 @@ impl ObjectKind {
 ///
 /// Names are normalised per dialect: PostgreSQL folds unquoted identifiers to lowercase and keeps
 /// quoted ones; MySQL and SQLite keep the spelling of the statement, and compare
-/// case-insensitively ([`Object::same_as`]).
+/// case-insensitively.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Object {
     /// The kind of object.

@@ -1,6 +1,6 @@
 //! The `migrations!` macro. Use it through the `driftless` crate.
 //!
-//! The macro is a thin shim: [`args`] parses the invocation, [`expand`] finds the folder's
+//! The macro is a thin shim: `args` parses the invocation, `expand` finds the folder's
 //! analysis (saved by `driftless-build`, or computed here) and writes the constant. Everything it
 //! does is in `proc_macro2` terms so the tests can run it outside a compiler.
 

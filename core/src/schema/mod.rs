@@ -1,6 +1,6 @@
 //! Replaying migrations into an in-memory catalog: consistency findings, hazards, created objects.
 //!
-//! Each statement is parsed once with `sqlparser` and applied to a [`catalog::Catalog`] that
+//! Each statement is parsed once with `sqlparser` and applied to a `catalog::Catalog` that
 //! models what the database would hold at that point of the history. Statements the parser does
 //! not understand are *opaque*: every name in their text becomes uncertain, and findings about
 //! uncertain objects are warnings, never errors. The replay prefers a missed finding to a false
