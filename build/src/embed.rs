@@ -5,7 +5,6 @@
 
 use std::ops::Range;
 
-use driftless_core::diagnostic::Category;
 use driftless_core::{Analysis, Code, Dialect, MigrationState, Object};
 
 /// The embedded value of a folder, without its namespace (a macro argument) and without the SQL
@@ -51,7 +50,7 @@ pub struct EmbedStatement {
 /// A data-loss hazard.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EmbedHazard {
-    /// The code (category [`Category::DataLoss`]).
+    /// The code (a data-loss code: see `Hazard::is_data_loss`).
     pub code: Code,
     /// What is lost.
     pub object: Object,
@@ -84,7 +83,7 @@ impl Embed {
                         hazards: s
                             .hazards
                             .iter()
-                            .filter(|h| h.code.category() == Category::DataLoss)
+                            .filter(|h| h.is_data_loss())
                             .map(|h| EmbedHazard {
                                 code: h.code,
                                 object: h.object.clone(),

@@ -656,7 +656,7 @@ mod tests {
         check(
             &edited,
             &Options::default(),
-            &["error edited-locked-migration 0002_email.sql"],
+            &["error edited-locked-migration 0002_email.sql:1"],
         );
         // Line endings do not count as an edit.
         let crlf = locked(TWO, |f| {

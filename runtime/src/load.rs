@@ -4,8 +4,6 @@
 use std::borrow::Cow;
 use std::path::Path;
 
-use driftless_core::diagnostic::Category;
-
 use crate::error::{Error, ErrorKind};
 use crate::migrations::{
     Dialect, Hazard, Migration, MigrationState, Migrations, ObjectKind, ObjectName, Statement,
@@ -83,7 +81,7 @@ fn migration(m: &driftless_core::Migration) -> Migration {
                     hazards: Cow::Owned(
                         s.hazards
                             .iter()
-                            .filter(|h| h.code.category() == Category::DataLoss)
+                            .filter(|h| h.is_data_loss())
                             .map(|h| Hazard {
                                 code: Cow::Borrowed(h.code.as_str()),
                                 object: object(&h.object),

@@ -73,6 +73,14 @@ pub struct Hazard {
     pub message: String,
 }
 
+impl Hazard {
+    /// Whether data that existed can be lost: the hazards the runtime asks consent for, and so the
+    /// only ones embedded in a binary.
+    pub fn is_data_loss(&self) -> bool {
+        self.code.category() == crate::diagnostic::Category::DataLoss
+    }
+}
+
 /// A consistency finding.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {

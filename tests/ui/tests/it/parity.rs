@@ -2,7 +2,6 @@
 //! fixture's compile errors are the analysis's rendered errors.
 
 use driftless::{Dialect, MigrationState, Migrations};
-use driftless_core::diagnostic::Category;
 use driftless_core::{Analysis, Options};
 
 use crate::fixtures_dir;
@@ -58,11 +57,7 @@ fn assert_parity(name: &str, embedded: &Migrations) {
         let expected: Vec<_> = a.statements.iter().map(|s| s.range.clone()).collect();
         assert_eq!(ranges, expected, "{name}");
         for (es, s) in e.statements().iter().zip(&a.statements) {
-            let lossy: Vec<_> = s
-                .hazards
-                .iter()
-                .filter(|h| h.code.category() == Category::DataLoss)
-                .collect();
+            let lossy: Vec<_> = s.hazards.iter().filter(|h| h.is_data_loss()).collect();
             assert_eq!(es.hazards().len(), lossy.len(), "{name}");
             for (eh, h) in es.hazards().iter().zip(lossy) {
                 assert_eq!(eh.code(), h.code.as_str(), "{name}");
