@@ -750,7 +750,7 @@ mod tests {
                 ..Default::default()
             },
             &[
-                "error non-utf8 0003_bad.sql",
+                "error non-utf8 0003_bad.sql:1",
                 "warning empty-migration 0004_empty.sql",
             ],
         );
