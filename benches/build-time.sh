@@ -15,23 +15,16 @@ mkdir -p "$work"
 unset CARGO_TARGET_DIR
 cargo=${CARGO:-cargo}
 
-# The folder: one table and one index per migration, locked (the lock file is written the way
-# `driftless lock` writes it: a header hashing the body, then one line per migration).
+# The folder: one table and one index per migration, locked by the CLI itself.
 folder="$work/migrations"
 rm -rf "$folder"
 mkdir -p "$folder"
-body=$(printf 'dialect sqlite\nchecksum sha256\n')
 for i in $(seq 1 "$count"); do
   file=$(printf '%04d_create_t%d.sql' "$i" "$i")
   printf 'CREATE TABLE t%d (\n    id INTEGER PRIMARY KEY,\n    name TEXT NOT NULL,\n    created_at TEXT\n);\n\nCREATE INDEX t%d_name ON t%d (name);\n' \
     "$i" "$i" "$i" > "$folder/$file"
-  sum=$(sha256sum "$folder/$file" | cut -d' ' -f1)
-  body+=$(printf '\nlocked %d %s %s' "$i" "$sum" "$file")
 done
-body+=$'\n'
-header=$(printf '%s' "$body" | sha256sum | cut -d' ' -f1)
-printf '# driftless.lock sha256:%s; written by `driftless lock`, do not edit\n%s' "$header" "$body" \
-  > "$folder/driftless.lock"
+(cd "$ws" && $cargo run -q -p driftless-cli -- lock "$folder" --dialect sqlite >/dev/null)
 
 make_project() { # name, dependencies, build-dependencies, build.rs body, main.rs
   local dir="$work/$1"
