@@ -34,7 +34,8 @@ pub struct EmbedMigration {
     pub transactional: bool,
     /// Its statements.
     pub statements: Vec<EmbedStatement>,
-    /// Objects it creates.
+    /// Objects it creates that a later data-loss hazard may refer to
+    /// ([`Analysis::consent_creates`]).
     pub creates: Vec<Object>,
 }
 
@@ -68,7 +69,8 @@ impl Embed {
         let migrations = analysis
             .migrations
             .iter()
-            .map(|m| EmbedMigration {
+            .zip(analysis.consent_creates())
+            .map(|(m, creates)| EmbedMigration {
                 version: m.version,
                 description: m.description.clone(),
                 path: m.path.clone(),
@@ -93,7 +95,7 @@ impl Embed {
                             .collect(),
                     })
                     .collect(),
-                creates: m.creates.clone(),
+                creates: creates.into_iter().cloned().collect(),
             })
             .collect();
         Some(Embed {

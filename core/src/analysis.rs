@@ -117,6 +117,45 @@ impl Analysis {
             .map(|(_, s)| s.as_str())
     }
 
+    /// For each migration, the objects it creates that a data-loss hazard of a later migration
+    /// may refer to (same name, compared case-insensitively: a superset of what the runtime's
+    /// exact rule needs). The runtime waives consent for hazards on objects created earlier in
+    /// the same run and needs nothing else of `creates`, so this is what gets embedded: most
+    /// migrations embed none, which keeps the macro's constant small.
+    pub fn consent_creates(&self) -> Vec<Vec<&Object>> {
+        use std::collections::HashMap;
+        // The last migration whose data-loss hazards name each (lowercased) name.
+        let mut last: HashMap<String, usize> = HashMap::new();
+        for (i, m) in self.migrations.iter().enumerate() {
+            for h in m
+                .statements
+                .iter()
+                .flat_map(|s| &s.hazards)
+                .filter(|h| h.is_data_loss())
+            {
+                for o in std::iter::once(&h.object).chain(&h.empty_table) {
+                    let names = [Some(&o.name), o.schema.as_ref()];
+                    for name in names.into_iter().flatten() {
+                        last.insert(name.to_ascii_lowercase(), i);
+                    }
+                }
+            }
+        }
+        self.migrations
+            .iter()
+            .enumerate()
+            .map(|(i, m)| {
+                m.creates
+                    .iter()
+                    .filter(|c| {
+                        last.get(&c.name.to_ascii_lowercase())
+                            .is_some_and(|&j| j > i)
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
     /// Renders one diagnostic with its excerpt; `dir` is the folder as the user wrote it.
     pub fn render(&self, diagnostic: &Diagnostic, dir: &str) -> String {
         let source = diagnostic.file.as_deref().and_then(|f| self.source(f));
@@ -863,6 +902,31 @@ mod tests {
             content: b"[lints]\nunparsed-statement = \"warn\"\n".to_vec(),
         });
         check(&shown, &pg, &["warning unparsed-statement 1_a.sql:1"]);
+    }
+
+    #[test]
+    fn only_creates_a_later_hazard_names_are_embedded() {
+        let folder = Folder::from_fixture(
+            "-- file: 1_a.sql\nCREATE TABLE a (id INTEGER, b TEXT);\nCREATE TABLE keep (id INTEGER);\n\
+             -- file: 2_b.sql\nALTER TABLE a ADD COLUMN c TEXT;\nCREATE TABLE other (id INTEGER);\n\
+             -- file: 3_c.sql\n-- driftless: allow drop-column: unused\nALTER TABLE a DROP COLUMN c;\n",
+        );
+        let a = analyze(
+            &folder,
+            &Options {
+                dialect: Some(Dialect::Sqlite),
+                ..Default::default()
+            },
+        );
+        let names: Vec<Vec<String>> = a
+            .consent_creates()
+            .iter()
+            .map(|cs| cs.iter().map(|c| c.to_string()).collect())
+            .collect();
+        assert_eq!(
+            names,
+            [vec!["a".to_owned()], vec!["a.c".to_owned()], vec![]]
+        );
     }
 
     #[test]

@@ -171,16 +171,19 @@ fn migration(m: &EmbedMigration, dir: &Path) -> TokenStream {
         MigrationState::Adopted => quote!(#private::MigrationState::Adopted),
     };
     let transactional = m.transactional;
-    let statements = m.statements.iter().map(|s| {
-        let start = s.range.start;
-        let end = s.range.end;
-        let hazards = slice(
-            quote!(::driftless::Hazard),
-            s.hazards.iter().map(hazard).collect(),
-        );
-        quote!(#private::statement(#start, #end, #hazards))
+    // Ranges as a literal of integer pairs: rustc promotes it without an item of its own.
+    let ranges = m.statements.iter().map(|s| {
+        let (start, end) = (s.range.start, s.range.end);
+        quote!((#start, #end))
     });
-    let statements = slice(quote!(::driftless::Statement), statements.collect());
+    let hazards = slice(
+        quote!(::driftless::Hazard),
+        m.statements
+            .iter()
+            .enumerate()
+            .flat_map(|(i, s)| s.hazards.iter().map(move |h| hazard(i, h)))
+            .collect(),
+    );
     let creates = slice(
         quote!(::driftless::ObjectName),
         m.creates.iter().map(object).collect(),
@@ -194,7 +197,8 @@ fn migration(m: &EmbedMigration, dir: &Path) -> TokenStream {
             [#(#checksum),*],
             #state,
             #transactional,
-            #statements,
+            &[#(#ranges),*],
+            #hazards,
             #creates,
         )
     }
@@ -214,7 +218,7 @@ fn slice(ty: TokenStream, items: Vec<TokenStream>) -> TokenStream {
     })
 }
 
-fn hazard(h: &EmbedHazard) -> TokenStream {
+fn hazard(statement: usize, h: &EmbedHazard) -> TokenStream {
     let code = h.code.as_str();
     let target = object(&h.object);
     let empty_table = match &h.empty_table {
@@ -225,7 +229,7 @@ fn hazard(h: &EmbedHazard) -> TokenStream {
         None => quote!(::core::option::Option::None),
     };
     let message = &h.message;
-    quote!(::driftless::__private::hazard(#code, #target, #empty_table, #message))
+    quote!(::driftless::__private::hazard(#statement, #code, #target, #empty_table, #message))
 }
 
 fn object(o: &Object) -> TokenStream {

@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 
 pub use crate::migrations::{Dialect, MigrationState, ObjectKind};
-use crate::migrations::{Hazard, Migration, Migrations, ObjectName, Statement};
+use crate::migrations::{Hazard, Migration, Migrations, ObjectName};
 
 /// Builds the embedded set.
 pub const fn migrations(
@@ -31,7 +31,8 @@ pub const fn migration(
     checksum: [u8; 32],
     state: MigrationState,
     transactional: bool,
-    statements: &'static [Statement],
+    ranges: &'static [(usize, usize)],
+    hazards: &'static [Hazard],
     creates: &'static [ObjectName],
 ) -> Migration {
     Migration {
@@ -42,28 +43,22 @@ pub const fn migration(
         checksum,
         state,
         transactional,
-        statements: Cow::Borrowed(statements),
-        creates: Cow::Borrowed(creates),
-    }
-}
-
-/// Builds one statement.
-pub const fn statement(start: usize, end: usize, hazards: &'static [Hazard]) -> Statement {
-    Statement {
-        start,
-        end,
+        ranges: Cow::Borrowed(ranges),
         hazards: Cow::Borrowed(hazards),
+        creates: Cow::Borrowed(creates),
     }
 }
 
 /// Builds one data-loss hazard.
 pub const fn hazard(
+    statement: usize,
     code: &'static str,
     object: ObjectName,
     empty_table: Option<ObjectName>,
     message: &'static str,
 ) -> Hazard {
     Hazard {
+        statement,
         code: Cow::Borrowed(code),
         object,
         empty_table,

@@ -2,6 +2,8 @@
 // are compiled by examples/quickstart and the UI tests rather than as doctests.
 #![cfg_attr(not(doctest), doc = include_str!("../../README.md"))]
 #![deny(missing_docs)]
+// The README shows a build.rs, whose `fn main` is the point of the snippet.
+#![allow(clippy::needless_doctest_main)]
 
 mod error;
 mod migrations;
@@ -21,7 +23,7 @@ pub use backend::Pool;
 pub use driftless_macros::migrations;
 pub use error::{Error, ErrorKind};
 pub use migrations::{
-    Dialect, Hazard, Migration, MigrationState, Migrations, ObjectKind, ObjectName, Statement,
+    Dialect, Hazard, Migration, MigrationState, Migrations, ObjectKind, ObjectName,
 };
 #[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
 pub use migrator::{Applied, CONSENT_ENV, Migrator, Plan, Planned, Report, Status};

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use crate::error::{Error, ErrorKind};
 use crate::migrations::{
-    Dialect, Hazard, Migration, MigrationState, Migrations, ObjectKind, ObjectName, Statement,
+    Dialect, Hazard, Migration, MigrationState, Migrations, ObjectKind, ObjectName,
 };
 
 impl Migrations {
@@ -48,7 +48,8 @@ impl Migrations {
         let migrations = analysis
             .migrations
             .iter()
-            .map(migration)
+            .zip(analysis.consent_creates())
+            .map(|(m, creates)| migration(m, &creates))
             .collect::<Vec<_>>();
         Migrations {
             namespace: Cow::Owned(namespace.to_owned()),
@@ -59,7 +60,7 @@ impl Migrations {
     }
 }
 
-fn migration(m: &driftless_core::Migration) -> Migration {
+fn migration(m: &driftless_core::Migration, creates: &[&driftless_core::Object]) -> Migration {
     Migration {
         version: m.version,
         description: Cow::Owned(m.description.clone()),
@@ -72,28 +73,28 @@ fn migration(m: &driftless_core::Migration) -> Migration {
             driftless_core::MigrationState::Adopted => MigrationState::Adopted,
         },
         transactional: m.transactional,
-        statements: Cow::Owned(
+        ranges: Cow::Owned(
             m.statements
                 .iter()
-                .map(|s| Statement {
-                    start: s.range.start,
-                    end: s.range.end,
-                    hazards: Cow::Owned(
-                        s.hazards
-                            .iter()
-                            .filter(|h| h.is_data_loss())
-                            .map(|h| Hazard {
-                                code: Cow::Borrowed(h.code.as_str()),
-                                object: object(&h.object),
-                                empty_table: h.empty_table.as_ref().map(object),
-                                message: Cow::Owned(h.message.clone()),
-                            })
-                            .collect(),
-                    ),
+                .map(|s| (s.range.start, s.range.end))
+                .collect(),
+        ),
+        hazards: Cow::Owned(
+            m.statements
+                .iter()
+                .enumerate()
+                .flat_map(|(i, s)| s.hazards.iter().map(move |h| (i, h)))
+                .filter(|(_, h)| h.is_data_loss())
+                .map(|(statement, h)| Hazard {
+                    statement,
+                    code: Cow::Borrowed(h.code.as_str()),
+                    object: object(&h.object),
+                    empty_table: h.empty_table.as_ref().map(object),
+                    message: Cow::Owned(h.message.clone()),
                 })
                 .collect(),
         ),
-        creates: Cow::Owned(m.creates.iter().map(object).collect()),
+        creates: Cow::Owned(creates.iter().map(|o| object(o)).collect()),
     }
 }
 

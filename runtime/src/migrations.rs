@@ -108,6 +108,7 @@ impl fmt::Display for ObjectName {
 /// needs the operator's consent unless no data that existed can be lost.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Hazard {
+    pub(crate) statement: usize,
     pub(crate) code: Cow<'static, str>,
     pub(crate) object: ObjectName,
     pub(crate) empty_table: Option<ObjectName>,
@@ -115,6 +116,10 @@ pub struct Hazard {
 }
 
 impl Hazard {
+    /// The index of its statement in [`Migration::statement_ranges`].
+    pub fn statement(&self) -> usize {
+        self.statement
+    }
     /// The diagnostic code (`drop-column`).
     pub fn code(&self) -> &str {
         &self.code
@@ -133,25 +138,6 @@ impl Hazard {
     }
 }
 
-/// One statement of a migration: a byte range of its SQL.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Statement {
-    pub(crate) start: usize,
-    pub(crate) end: usize,
-    pub(crate) hazards: Cow<'static, [Hazard]>,
-}
-
-impl Statement {
-    /// The byte range in [`Migration::sql`].
-    pub fn range(&self) -> std::ops::Range<usize> {
-        self.start..self.end
-    }
-    /// Its data-loss hazards.
-    pub fn hazards(&self) -> &[Hazard] {
-        &self.hazards
-    }
-}
-
 /// One checked migration.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Migration {
@@ -162,7 +148,10 @@ pub struct Migration {
     pub(crate) checksum: [u8; 32],
     pub(crate) state: MigrationState,
     pub(crate) transactional: bool,
-    pub(crate) statements: Cow<'static, [Statement]>,
+    // Plain pairs rather than a struct with its own slice: the macro's constant stays cheap for
+    // rustc to check (a literal of integer pairs is promoted, a slice of structs needs an item).
+    pub(crate) ranges: Cow<'static, [(usize, usize)]>,
+    pub(crate) hazards: Cow<'static, [Hazard]>,
     pub(crate) creates: Cow<'static, [ObjectName]>,
 }
 
@@ -199,19 +188,26 @@ impl Migration {
     pub fn is_transactional(&self) -> bool {
         self.transactional
     }
-    /// Its statements, in order.
-    pub fn statements(&self) -> &[Statement] {
-        &self.statements
+    /// How many statements it has.
+    pub fn statement_count(&self) -> usize {
+        self.ranges.len()
+    }
+    /// The byte range of each statement in [`Migration::sql`], in order.
+    pub fn statement_ranges(&self) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
+        self.ranges.iter().map(|&(start, end)| start..end)
     }
     /// The text of each statement, in order, exactly as it is sent to the database.
     pub fn statement_sql(&self) -> impl Iterator<Item = &str> + '_ {
-        self.statements.iter().map(|s| &self.sql[s.start..s.end])
+        self.ranges
+            .iter()
+            .map(|&(start, end)| &self.sql[start..end])
     }
-    /// Its data-loss hazards.
-    pub fn hazards(&self) -> impl Iterator<Item = &Hazard> + '_ {
-        self.statements.iter().flat_map(|s| s.hazards.iter())
+    /// Its data-loss hazards, in statement order.
+    pub fn hazards(&self) -> std::slice::Iter<'_, Hazard> {
+        self.hazards.iter()
     }
-    /// Objects it creates that did not exist before it.
+    /// Objects it creates that a later migration's data-loss hazard may refer to: the runtime
+    /// waives consent for hazards on objects created earlier in the same run.
     pub fn creates(&self) -> &[ObjectName] {
         &self.creates
     }

@@ -789,7 +789,7 @@ impl<'a> Migrator<'a> {
             "" => m.version.to_string(),
             ns => format!("{ns}:{}", m.version),
         });
-        let total = m.statements().len();
+        let total = m.statement_count();
         let new_summary = summary_with(applied, m);
         let statements: Vec<&str> = m.statement_sql().collect();
         let transactional = m.is_transactional() && sql.dialect != Dialect::Mysql;
@@ -1112,7 +1112,7 @@ impl<'a> Migrator<'a> {
             version = m.version,
             name = m.description(),
             duration_ms = duration.as_millis() as u64,
-            statements = m.statements().len(),
+            statements = m.statement_count(),
             consent,
             "applied migration {} ({})",
             m.version,
@@ -1122,7 +1122,7 @@ impl<'a> Migrator<'a> {
             version: m.version,
             description: m.description().to_owned(),
             duration,
-            statements: m.statements().len(),
+            statements: m.statement_count(),
             consent,
         }
     }
@@ -1394,7 +1394,7 @@ impl<'a> Migrator<'a> {
                     {
                         continue;
                     }
-                    let total = m.statements().len();
+                    let total = m.statement_count();
                     body.push(sql.put_row(
                         ns,
                         m.version,

@@ -263,7 +263,10 @@ pub fn load_with_drop(
         .iter()
         .find(|m| m.version() == version)
         .unwrap();
-    let hazards = migration.statements()[statement].hazards();
+    let hazards: Vec<_> = migration
+        .hazards()
+        .filter(|h| h.statement() == statement)
+        .collect();
     assert!(
         hazards
             .iter()
