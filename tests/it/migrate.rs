@@ -193,7 +193,7 @@ async fn failing_migration_is_recorded_and_blocks(kind: Kind) {
         // The advisory lock did not outlive the failed run.
         let locks = db
             .pool
-            .int("SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory'")
+            .int("SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")
             .await;
         assert_eq!(locks, 0);
     }
@@ -503,7 +503,7 @@ async fn postgres_lock_dies_with_a_cancelled_future() {
     loop {
         let locks = db
             .pool
-            .int("SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory'")
+            .int("SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")
             .await;
         if locks == 0 {
             break;
