@@ -74,7 +74,48 @@ pub(crate) enum Conn {
     #[cfg(feature = "mysql")]
     My(PoolConnection<MySql>),
     #[cfg(feature = "sqlite")]
-    Lite(sqlx::pool::PoolConnection<Sqlite>),
+    Lite(LiteConn),
+}
+
+/// A pooled SQLite connection that never goes back to the pool inside a transaction. The runtime
+/// issues `BEGIN IMMEDIATE` itself, which sqlx's pool does not track: a run dropped between it and
+/// `COMMIT` (a cancelled future) would otherwise leave an idle pooled connection holding the
+/// database's write lock.
+#[cfg(feature = "sqlite")]
+pub(crate) struct LiteConn(Option<sqlx::pool::PoolConnection<Sqlite>>);
+
+#[cfg(feature = "sqlite")]
+impl LiteConn {
+    fn get(&mut self) -> &mut sqlx::SqliteConnection {
+        // Only `finish` and `drop` take the connection out, and both consume the wrapper.
+        self.0.as_deref_mut().expect("a live SQLite connection")
+    }
+
+    /// Ends any transaction a failed step left open, then returns the connection to the pool.
+    async fn finish(mut self) {
+        if let Some(mut conn) = self.0.take() {
+            // Harmless when no transaction is open.
+            let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await;
+        }
+    }
+}
+
+#[cfg(feature = "sqlite")]
+impl Drop for LiteConn {
+    fn drop(&mut self) {
+        let Some(mut conn) = self.0.take() else {
+            return;
+        };
+        // Dropped mid-run: roll back before the pool sees the connection again, or close it.
+        match tokio::runtime::Handle::try_current() {
+            Ok(handle) => {
+                handle.spawn(async move {
+                    let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await;
+                });
+            }
+            Err(_) => conn.close_on_drop(),
+        }
+    }
 }
 
 /// Runs `$body` with `$c` bound to the concrete connection of any variant.
@@ -90,7 +131,7 @@ macro_rules! with_conn {
             }
             #[cfg(feature = "sqlite")]
             Conn::Lite(pooled) => {
-                let $c = &mut **pooled;
+                let $c = pooled.get();
                 $body
             }
         }
@@ -180,12 +221,12 @@ impl Db {
                 Conn::My(conn)
             }
             #[cfg(feature = "sqlite")]
-            Db::Lite(pool) => Conn::Lite(
+            Db::Lite(pool) => Conn::Lite(LiteConn(Some(
                 tokio::time::timeout(timeout, pool.acquire())
                     .await
                     .map_err(|_| lock_timeout(timeout))?
                     .map_err(|e| Error::database(context, e))?,
-            ),
+            ))),
         };
         Ok(conn)
     }
@@ -282,7 +323,7 @@ impl Conn {
                 let _ = c.close().await;
             }
             #[cfg(feature = "sqlite")]
-            Conn::Lite(c) => drop(c),
+            Conn::Lite(c) => c.finish().await,
         }
     }
 

@@ -524,3 +524,31 @@ async fn postgres_lock_dies_with_a_cancelled_future() {
     assert!(start.elapsed() < Duration::from_secs(4));
     db.drop_db().await;
 }
+
+#[tokio::test]
+async fn sqlite_write_lock_dies_with_a_cancelled_future() {
+    let Some(db) = TestDb::new(Kind::Sqlite).await else {
+        return;
+    };
+    // A slow statement after a write, inside the migration's `BEGIN IMMEDIATE`.
+    let slow = "CREATE TABLE t (id INTEGER);\n\
+                WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 3000000)\n\
+                SELECT COUNT(*) FROM c;\n";
+    let m = load(&folder(Kind::Sqlite, &[("0001_slow.sql", slow)], true));
+    let cancelled =
+        tokio::time::timeout(Duration::from_millis(100), db.pool.run(m.migrator())).await;
+    assert!(cancelled.is_err(), "the migration should still be running");
+    // Another process (a separate pool) can write again: the cancelled run's transaction was
+    // rolled back instead of going back to the pool open.
+    let other = TestDb::connect(Kind::Sqlite, &db.url).await;
+    let start = Instant::now();
+    let report = other
+        .run(m.migrator().acquire_timeout(Duration::from_secs(10)))
+        .await
+        .unwrap();
+    assert_eq!(report.applied.len(), 1);
+    assert!(start.elapsed() < Duration::from_secs(10));
+    // Nothing of the cancelled run stayed behind: one history row, applied once.
+    assert_eq!(other.row_status(1).await, "applied");
+    db.drop_db().await;
+}
