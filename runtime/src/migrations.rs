@@ -239,6 +239,14 @@ impl Migrations {
     pub fn migrations(&self) -> &[Migration] {
         &self.migrations
     }
+    /// Returns the same migrations as if embedded by a build with (or without) debug assertions:
+    /// how tests exercise a release binary's refusal of drafts.
+    #[doc(hidden)]
+    pub fn __with_debug_assertions(mut self, on: bool) -> Migrations {
+        self.debug_assertions = on;
+        self
+    }
+
     /// Returns the same migrations in another namespace (for a library embedding its schema).
     pub fn with_namespace(mut self, namespace: impl Into<Cow<'static, str>>) -> Migrations {
         self.namespace = namespace.into();

@@ -24,6 +24,7 @@ on_all! {
     concurrent_migrations_apply_once => concurrent_migrations_apply_once;
     namespaces_side_by_side => namespaces_side_by_side;
     non_empty_database_without_history => non_empty_database_without_history;
+    release_binary_refuses_drafts => release_binary_refuses_drafts;
 }
 
 async fn fresh_boot(kind: Kind) {
@@ -550,5 +551,40 @@ async fn sqlite_write_lock_dies_with_a_cancelled_future() {
     assert!(start.elapsed() < Duration::from_secs(10));
     // Nothing of the cancelled run stayed behind: one history row, applied once.
     assert_eq!(other.row_status(1).await, "applied");
+    db.drop_db().await;
+}
+
+async fn release_binary_refuses_drafts(kind: Kind) {
+    let Some(db) = TestDb::new(kind).await else {
+        return;
+    };
+    // Drafts only (the lock file names the dialect and nothing else).
+    let dir = folder(kind, &[("0001_users.sql", USERS)], false);
+    let release = load(&dir).__with_debug_assertions(false);
+    let err = db.pool.run(release.migrator()).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Draft, "{err}");
+    assert!(err.to_string().contains("driftless lock"), "{err}");
+    assert!(db.pool.status(&release).await.applied.is_empty());
+    // The operator opts in for this deployment.
+    let report = db
+        .pool
+        .run(release.migrator().allow_drafts(true))
+        .await
+        .unwrap();
+    assert_eq!(report.applied.len(), 1);
+    // A debug build applies drafts without asking.
+    let dir = folder(kind, &[("0001_users.sql", USERS)], false);
+    let other = TestDb::new(kind).await.unwrap();
+    assert_eq!(
+        other
+            .pool
+            .run(load(&dir).migrator())
+            .await
+            .unwrap()
+            .applied
+            .len(),
+        1
+    );
+    other.drop_db().await;
     db.drop_db().await;
 }
