@@ -203,3 +203,59 @@ fn lock_refuses_an_unacknowledged_data_loss_statement() {
     let o = driftless(&["check", "m", "--strict"], &dir);
     assert!(o.status.success(), "{}", text(&o));
 }
+
+/// `status`, `plan`, `baseline` and `resolve` on a real SQLite database.
+#[test]
+fn database_commands_on_sqlite() {
+    let dir = temp("db");
+    write(
+        &dir,
+        "m/1_users.sql",
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);\n",
+    );
+    write(
+        &dir,
+        "m/2_posts.sql",
+        "CREATE TABLE posts (id INTEGER PRIMARY KEY);\n",
+    );
+    let o = driftless(&["lock", "m", "--dialect", "sqlite"], &dir);
+    assert!(o.status.success(), "{}", text(&o));
+    let url = format!("sqlite://{}?mode=rwc", dir.join("app.db").display());
+
+    // A fresh database: everything is pending, the plan runs without consent.
+    let o = driftless(
+        &["status", "m", "--database-url", &url, "--format", "json"],
+        &dir,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(v["pending"], serde_json::json!([1, 2]));
+    let o = driftless(&["plan", "m", "--database-url", &url], &dir);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("1 users") && text(&o).contains("2 posts"),
+        "{}",
+        text(&o)
+    );
+
+    // Mark the first migration as already run (a database that predates driftless).
+    let o = driftless(
+        &["baseline", "m", "--version", "1", "--database-url", &url],
+        &dir,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let o = driftless(
+        &["status", "m", "--database-url", &url, "--format", "json"],
+        &dir,
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(v["applied"], serde_json::json!([1]));
+    assert_eq!(v["pending"], serde_json::json!([2]));
+
+    // Nothing failed: resolve refuses and says why.
+    let o = driftless(
+        &["resolve", "m", "--rolled-back", "2", "--database-url", &url],
+        &dir,
+    );
+    assert!(!o.status.success(), "{}", text(&o));
+}
