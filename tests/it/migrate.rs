@@ -588,3 +588,38 @@ async fn release_binary_refuses_drafts(kind: Kind) {
     other.drop_db().await;
     db.drop_db().await;
 }
+
+#[tokio::test]
+async fn postgres_noop_boot_works_for_a_read_only_user() {
+    let Some(db) = TestDb::new(Kind::Postgres).await else {
+        return;
+    };
+    let m = load(&folder(Kind::Postgres, &[("0001_users.sql", USERS)], true));
+    db.pool.run(m.migrator()).await.unwrap();
+    // A role that may read the history and nothing else: no DDL, no lock, no write.
+    let role = unique("reader");
+    db.pool.exec(&format!("CREATE ROLE {role} LOGIN")).await;
+    db.pool
+        .exec(&format!("GRANT SELECT ON _driftless_migrations TO {role}"))
+        .await;
+    let (base, _) = db.url.split_once("://").unwrap();
+    let rest = db.url.split_once('@').map_or(db.url.as_str(), |(_, r)| r);
+    let url = format!("{base}://{role}@{rest}");
+    let reader = sqlx::PgPool::connect(&url).await.unwrap();
+    let write = sqlx::raw_sql("INSERT INTO _driftless_migrations (version) VALUES (99)")
+        .execute(&reader)
+        .await;
+    assert!(write.is_err(), "the role must not be able to write");
+    let report = m.migrate(&reader).await.unwrap();
+    assert!(report.applied.is_empty());
+    reader.close().await;
+    db.pool.exec(&format!("DROP OWNED BY {role}")).await;
+    db.drop_db().await;
+    let server = sqlx::PgPool::connect(&server_url(Kind::Postgres).unwrap())
+        .await
+        .unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP ROLE {role}")))
+        .execute(&server)
+        .await
+        .unwrap();
+}
