@@ -44,6 +44,44 @@ struct Row {
     sqlx: Duration,
 }
 
+/// Times a cold apply of every migration, then the median no-op boot, ours against sqlx's, on
+/// two fresh databases of one kind. `ours` returns how many migrations it applied.
+async fn compare(
+    db: &'static str,
+    rows: &mut Vec<Row>,
+    mut ours: impl AsyncFnMut() -> usize,
+    mut sqlx: impl AsyncFnMut(),
+) {
+    let start = Instant::now();
+    assert_eq!(ours().await, COUNT);
+    let cold_ours = start.elapsed();
+    let start = Instant::now();
+    sqlx().await;
+    let cold_sqlx = start.elapsed();
+    rows.push(Row {
+        db,
+        what: "cold apply",
+        ours: cold_ours,
+        sqlx: cold_sqlx,
+    });
+    let mut t_ours = Vec::new();
+    let mut t_sqlx = Vec::new();
+    for _ in 0..RUNS {
+        let start = Instant::now();
+        assert_eq!(ours().await, 0);
+        t_ours.push(start.elapsed());
+        let start = Instant::now();
+        sqlx().await;
+        t_sqlx.push(start.elapsed());
+    }
+    rows.push(Row {
+        db,
+        what: "no-op boot",
+        ours: median(t_ours),
+        sqlx: median(t_sqlx),
+    });
+}
+
 fn temp(name: &str) -> PathBuf {
     std::env::temp_dir().join(format!("driftless_bench_{}_{name}", std::process::id()))
 }
@@ -70,36 +108,13 @@ async fn postgres(server: &str, ours: &Migrations, sqlx_dir: &Path, rows: &mut V
     let pool_b = sqlx::PgPool::connect(&b_url).await.unwrap();
     let migrator = sqlx::migrate::Migrator::new(sqlx_dir).await.unwrap();
 
-    let start = Instant::now();
-    let report = ours.migrate(&pool_a).await.unwrap();
-    let cold_ours = start.elapsed();
-    assert_eq!(report.applied.len(), COUNT);
-    let start = Instant::now();
-    migrator.run(&pool_b).await.unwrap();
-    let cold_sqlx = start.elapsed();
-    rows.push(Row {
-        db: "postgres",
-        what: "cold apply",
-        ours: cold_ours,
-        sqlx: cold_sqlx,
-    });
-
-    let mut t_ours = Vec::new();
-    let mut t_sqlx = Vec::new();
-    for _ in 0..RUNS {
-        let start = Instant::now();
-        assert!(ours.migrate(&pool_a).await.unwrap().applied.is_empty());
-        t_ours.push(start.elapsed());
-        let start = Instant::now();
-        migrator.run(&pool_b).await.unwrap();
-        t_sqlx.push(start.elapsed());
-    }
-    rows.push(Row {
-        db: "postgres",
-        what: "no-op boot",
-        ours: median(t_ours),
-        sqlx: median(t_sqlx),
-    });
+    compare(
+        "postgres",
+        rows,
+        async || ours.migrate(&pool_a).await.unwrap().applied.len(),
+        async || migrator.run(&pool_b).await.unwrap(),
+    )
+    .await;
     pool_a.close().await;
     pool_b.close().await;
     for n in [&a, &b] {
@@ -120,34 +135,13 @@ async fn sqlite(ours: &Migrations, sqlx_dir: &Path, rows: &mut Vec<Row>) {
         .await
         .unwrap();
     let migrator = sqlx::migrate::Migrator::new(sqlx_dir).await.unwrap();
-    let start = Instant::now();
-    assert_eq!(ours.migrate(&pool_a).await.unwrap().applied.len(), COUNT);
-    let cold_ours = start.elapsed();
-    let start = Instant::now();
-    migrator.run(&pool_b).await.unwrap();
-    let cold_sqlx = start.elapsed();
-    rows.push(Row {
-        db: "sqlite",
-        what: "cold apply",
-        ours: cold_ours,
-        sqlx: cold_sqlx,
-    });
-    let mut t_ours = Vec::new();
-    let mut t_sqlx = Vec::new();
-    for _ in 0..RUNS {
-        let start = Instant::now();
-        assert!(ours.migrate(&pool_a).await.unwrap().applied.is_empty());
-        t_ours.push(start.elapsed());
-        let start = Instant::now();
-        migrator.run(&pool_b).await.unwrap();
-        t_sqlx.push(start.elapsed());
-    }
-    rows.push(Row {
-        db: "sqlite",
-        what: "no-op boot",
-        ours: median(t_ours),
-        sqlx: median(t_sqlx),
-    });
+    compare(
+        "sqlite",
+        rows,
+        async || ours.migrate(&pool_a).await.unwrap().applied.len(),
+        async || migrator.run(&pool_b).await.unwrap(),
+    )
+    .await;
     pool_a.close().await;
     pool_b.close().await;
     for p in [a, b] {
