@@ -37,6 +37,9 @@ pub struct EmbedMigration {
     /// Objects it creates that a later data-loss hazard may refer to
     /// ([`Analysis::consent_creates`]).
     pub creates: Vec<Object>,
+    /// Pre-existing tables and columns it renames, `(after, before)`: the runtime follows
+    /// identities through a run with them.
+    pub renames: Vec<(Object, Object)>,
 }
 
 /// One statement: a byte range of the file and its data-loss hazards.
@@ -96,6 +99,7 @@ impl Embed {
                     })
                     .collect(),
                 creates: creates.into_iter().cloned().collect(),
+                renames: m.renames.clone(),
             })
             .collect();
         Some(Embed {

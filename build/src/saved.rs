@@ -28,7 +28,7 @@ use driftless_core::{Code, Dialect, Folder, MigrationState, Object, ObjectKind};
 use crate::embed::{Embed, EmbedHazard, EmbedMigration, EmbedStatement};
 
 const MAGIC: &str = "driftless-analysis";
-const VERSION: &str = "1";
+const VERSION: &str = "2";
 
 /// A saved analysis.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,7 +74,7 @@ impl Saved {
             };
             let _ = writeln!(
                 out,
-                "migration {} {} {} {} {state} {} {} {}",
+                "migration {} {} {} {} {state} {} {} {} {}",
                 m.version,
                 string(&m.description),
                 string(&m.path),
@@ -82,6 +82,7 @@ impl Saved {
                 u8::from(m.transactional),
                 m.statements.len(),
                 m.creates.len(),
+                m.renames.len(),
             );
             for s in &m.statements {
                 let _ = writeln!(
@@ -104,6 +105,9 @@ impl Saved {
             }
             for o in &m.creates {
                 let _ = writeln!(out, "object {}", object(o));
+            }
+            for (to, from) in &m.renames {
+                let _ = writeln!(out, "rename {} {}", object(to), object(from));
             }
         }
         out
@@ -142,6 +146,7 @@ impl Saved {
             };
             let statement_count = r.number()?;
             let creates_count = r.number()?;
+            let renames_count = r.number()?;
             let mut statements = Vec::new();
             for _ in 0..statement_count {
                 r.expect("statement")?;
@@ -171,6 +176,11 @@ impl Saved {
                 r.expect("object")?;
                 creates.push(r.object()?);
             }
+            let mut renames = Vec::new();
+            for _ in 0..renames_count {
+                r.expect("rename")?;
+                renames.push((r.object()?, r.object()?));
+            }
             migrations.push(EmbedMigration {
                 version,
                 description,
@@ -180,6 +190,7 @@ impl Saved {
                 transactional,
                 statements,
                 creates,
+                renames,
             });
         }
         r.word().is_none().then_some(Saved {
@@ -333,6 +344,10 @@ mod tests {
                         },
                     ],
                     creates: vec![table, Object::column(None, "t", "id")],
+                    renames: vec![(
+                        Object::new(ObjectKind::Table, None, "t2"),
+                        Object::new(ObjectKind::Table, None, "t"),
+                    )],
                 }],
             },
         )
@@ -352,7 +367,7 @@ mod tests {
         }
         assert_eq!(Saved::parse(&format!("{text}extra")), None);
         assert_eq!(
-            Saved::parse(&text.replace("driftless-analysis 1", "driftless-analysis 2")),
+            Saved::parse(&text.replace("driftless-analysis 2", "driftless-analysis 1")),
             None
         );
     }

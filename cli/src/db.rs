@@ -20,11 +20,15 @@ pub struct Target {
     #[arg(default_value = "migrations")]
     pub dir: PathBuf,
     /// The namespace of the migrations (a library's name); the application's by default.
-    #[arg(long, default_value = "")]
+    #[arg(long, default_value = "", value_parser = namespace)]
     pub namespace: String,
     /// The history table.
-    #[arg(long, default_value = "_driftless_migrations")]
+    #[arg(long, default_value = "_driftless_migrations", value_parser = identifier)]
     pub table: String,
+    /// The history table's schema (PostgreSQL schema, MySQL database); by default the
+    /// connection's current one.
+    #[arg(long, value_parser = identifier)]
+    pub schema: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
@@ -70,6 +74,36 @@ pub struct BaselineArgs {
     /// Record every migration up to this version as applied, without running it.
     #[arg(long)]
     pub version: u64,
+}
+
+fn identifier(name: &str) -> Result<String, String> {
+    if driftless::__private::valid_identifier(name) {
+        Ok(name.to_owned())
+    } else {
+        Err(
+            "use ASCII letters, digits, `_` and `$`, not starting with a digit, at most 63 bytes"
+                .to_owned(),
+        )
+    }
+}
+
+fn namespace(name: &str) -> Result<String, String> {
+    if driftless::__private::valid_namespace(name) {
+        Ok(name.to_owned())
+    } else {
+        Err("use ASCII letters, digits, `_`, `-` and `.`, at most 63 bytes".to_owned())
+    }
+}
+
+impl Target {
+    /// The options that locate the history, on a migrator of `m`.
+    fn migrator<'m>(&self, m: &'m Migrations) -> driftless::Migrator<'m> {
+        let migrator = m.migrator().table(&self.table);
+        match &self.schema {
+            Some(schema) => migrator.schema(schema),
+            None => migrator,
+        }
+    }
 }
 
 /// A pool of the database the URL names.
@@ -120,15 +154,14 @@ fn load(target: &Target) -> anyhow::Result<Migrations> {
     Ok(m.with_namespace(target.namespace.clone()))
 }
 
-/// Prints the history against the folder; exits 1 when something blocks the next deploy.
+/// Prints the history against the folder; exits 1 when an operator should look before the next
+/// deploy ([`driftless::Status::needs_attention`]).
 pub async fn run_status(args: StatusArgs) -> anyhow::Result<ExitCode> {
     let t = &args.target;
     let m = load(t)?;
     let db = connect(&t.database_url).await?;
-    let status = on_pool!(db, |p| m.migrator().table(&t.table).status(p).await)?;
-    let blocked = !status.failed.is_empty()
-        || !status.checksum_mismatches.is_empty()
-        || !status.unknown_applied.is_empty();
+    let status = on_pool!(db, |p| t.migrator(&m).status(p).await)?;
+    let blocked = status.needs_attention();
     match t.format {
         Format::Json => {
             let failed: Vec<_> = status
@@ -144,6 +177,7 @@ pub async fn run_status(args: StatusArgs) -> anyhow::Result<ExitCode> {
                 "applied": status.applied,
                 "pending": status.pending,
                 "drafts": status.drafts,
+                "out_of_order": status.out_of_order,
                 "failed": failed,
                 "checksum_mismatches": status.checksum_mismatches,
                 "unknown_applied": status.unknown_applied,
@@ -158,6 +192,12 @@ pub async fn run_status(args: StatusArgs) -> anyhow::Result<ExitCode> {
             println!("pending: {}", list(&status.pending));
             if !status.drafts.is_empty() {
                 println!("drafts:  {}", list(&status.drafts));
+            }
+            if !status.out_of_order.is_empty() {
+                println!(
+                    "out of order (older than the newest applied): {}",
+                    list(&status.out_of_order)
+                );
             }
             for (v, s, done, total, error) in &status.failed {
                 println!(
@@ -202,7 +242,7 @@ pub async fn run_plan(args: PlanArgs) -> anyhow::Result<ExitCode> {
     let t = &args.target;
     let m = load(t)?;
     let db = connect(&t.database_url).await?;
-    let mut migrator = m.migrator().table(&t.table).consent_env();
+    let mut migrator = t.migrator(&m).consent_env();
     for c in &args.consent {
         migrator = migrator.consent(c);
     }
@@ -255,7 +295,7 @@ pub async fn run_resolve(args: ResolveArgs) -> anyhow::Result<ExitCode> {
     let t = &args.target;
     let m = load(t)?;
     let db = connect(&t.database_url).await?;
-    let migrator = m.migrator().table(&t.table);
+    let migrator = t.migrator(&m);
     let (version, what) = match (args.rolled_back, args.applied) {
         (Some(v), None) => {
             on_pool!(db, |p| migrator.clone().resolve_rolled_back(p, v).await)?;
@@ -275,7 +315,7 @@ pub async fn run_baseline(args: BaselineArgs) -> anyhow::Result<ExitCode> {
     let t = &args.target;
     let m = load(t)?;
     let db = connect(&t.database_url).await?;
-    let migrator = m.migrator().table(&t.table);
+    let migrator = t.migrator(&m);
     on_pool!(db, |p| migrator.clone().baseline(p, args.version).await)?;
     report(
         t.format,

@@ -222,14 +222,28 @@ fn database_commands_on_sqlite() {
     assert!(o.status.success(), "{}", text(&o));
     let url = format!("sqlite://{}?mode=rwc", dir.join("app.db").display());
 
-    // A fresh database: everything is pending, the plan runs without consent.
+    // A fresh database: everything is pending, the plan runs without consent. There is no
+    // history yet, which status flags (exit 1).
     let o = driftless(
         &["status", "m", "--database-url", &url, "--format", "json"],
         &dir,
     );
-    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
     assert_eq!(v["pending"], serde_json::json!([1, 2]));
+    assert_eq!(v["table_exists"], serde_json::json!(false));
+    // Names are checked when they are given.
+    for bad in [
+        ["--table", "x'; DROP TABLE users; --"],
+        ["--schema", "a b"],
+        ["--namespace", "a:b"],
+    ] {
+        let o = driftless(
+            &["status", "m", "--database-url", &url, bad[0], bad[1]],
+            &dir,
+        );
+        assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    }
     let o = driftless(&["plan", "m", "--database-url", &url], &dir);
     assert!(o.status.success(), "{}", text(&o));
     assert!(
@@ -248,6 +262,7 @@ fn database_commands_on_sqlite() {
         &["status", "m", "--database-url", &url, "--format", "json"],
         &dir,
     );
+    assert!(o.status.success(), "{}", text(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
     assert_eq!(v["applied"], serde_json::json!([1]));
     assert_eq!(v["pending"], serde_json::json!([2]));

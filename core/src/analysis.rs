@@ -60,6 +60,8 @@ pub struct Migration {
     pub statements: Vec<Statement>,
     /// Objects it creates that did not exist before it.
     pub creates: Vec<Object>,
+    /// Pre-existing tables and columns it renames: `(name after it, name before it)`.
+    pub renames: Vec<(Object, Object)>,
     /// The down file next to it (sqlx `.down.sql`, diesel `down.sql`): noted, never run.
     pub down: Option<String>,
 }
@@ -134,6 +136,16 @@ impl Analysis {
                 .filter(|h| h.is_data_loss())
             {
                 for o in std::iter::once(&h.object).chain(&h.empty_table) {
+                    let names = [Some(&o.name), o.schema.as_ref()];
+                    for name in names.into_iter().flatten() {
+                        last.insert(name.to_ascii_lowercase(), i);
+                    }
+                }
+            }
+            // A rename carries the identity of what it renames: an object created earlier and
+            // renamed here may be what a later hazard names.
+            for (to, from) in &m.renames {
+                for o in [to, from] {
                     let names = [Some(&o.name), o.schema.as_ref()];
                     for name in names.into_iter().flatten() {
                         last.insert(name.to_ascii_lowercase(), i);
@@ -318,6 +330,7 @@ pub fn analyze(folder: &Folder, options: &Options) -> Analysis {
             directives: Vec::new(),
             statements: Vec::new(),
             creates: Vec::new(),
+            renames: Vec::new(),
             down: f.down.clone(),
         };
         if let (Some(dialect), Some(replay)) = (out.dialect, replay.as_mut()) {
@@ -530,6 +543,7 @@ fn analyze_sql(
         }
     }
     m.creates = facts.creates;
+    m.renames = facts.renames;
     for (i, d) in m.directives.iter().enumerate() {
         if let (Directive::Allow { range, codes, .. }, false) = (d, used[i]) {
             let names: Vec<&str> = codes.iter().map(|c| c.as_str()).collect();

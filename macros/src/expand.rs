@@ -188,6 +188,16 @@ fn migration(m: &EmbedMigration, dir: &Path) -> TokenStream {
         quote!(::driftless::ObjectName),
         m.creates.iter().map(object).collect(),
     );
+    let renames = slice(
+        quote!((::driftless::ObjectName, ::driftless::ObjectName)),
+        m.renames
+            .iter()
+            .map(|(to, from)| {
+                let (to, from) = (object(to), object(from));
+                quote!((#to, #from))
+            })
+            .collect(),
+    );
     quote! {
         #private::migration(
             #version,
@@ -200,6 +210,7 @@ fn migration(m: &EmbedMigration, dir: &Path) -> TokenStream {
             &[#(#ranges),*],
             #hazards,
             #creates,
+            #renames,
         )
     }
 }

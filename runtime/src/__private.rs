@@ -34,6 +34,7 @@ pub const fn migration(
     ranges: &'static [(usize, usize)],
     hazards: &'static [Hazard],
     creates: &'static [ObjectName],
+    renames: &'static [(ObjectName, ObjectName)],
 ) -> Migration {
     Migration {
         version,
@@ -46,6 +47,7 @@ pub const fn migration(
         ranges: Cow::Borrowed(ranges),
         hazards: Cow::Borrowed(hazards),
         creates: Cow::Borrowed(creates),
+        renames: Cow::Borrowed(renames),
     }
 }
 
@@ -85,6 +87,18 @@ pub const fn object(
             None => None,
         },
     }
+}
+
+/// Whether the CLI accepts `name` for `--table` and `--schema` (the API's rule).
+#[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
+pub fn valid_identifier(name: &str) -> bool {
+    crate::migrator::valid_identifier(name)
+}
+
+/// Whether the CLI accepts `name` for `--namespace` (the API's rule).
+#[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
+pub fn valid_namespace(name: &str) -> bool {
+    crate::migrator::valid_namespace(name)
 }
 
 /// A placeholder the macro emits after a compile error, so one mistake gives one error.

@@ -1,7 +1,11 @@
 //! The three databases behind one enum: the SQL of the history table, locks and applying.
 //!
-//! Every query is built as text with quoted identifiers and escaped literals and sent through
-//! `raw_sql`, so PostgreSQL uses the simple-query protocol: one round trip per call, no prepare.
+//! Every query is built as text with quoted identifiers and literals and sent through `raw_sql`,
+//! so PostgreSQL uses the simple-query protocol: one round trip per call, no prepare. Literals are
+//! written in a form each server reads the same way under any setting: PostgreSQL `E'...'`
+//! (whatever `standard_conforming_strings` says), MySQL hexadecimal (whatever `sql_mode` says),
+//! SQLite `'...'` (it has no escapes). Identifiers come from validated names
+//! ([`crate::migrator`]) or from the analysis, and are always quoted.
 
 use std::time::Duration;
 
@@ -82,20 +86,31 @@ pub(crate) enum Conn {
 /// `COMMIT` (a cancelled future) would otherwise leave an idle pooled connection holding the
 /// database's write lock.
 #[cfg(feature = "sqlite")]
-pub(crate) struct LiteConn(Option<sqlx::pool::PoolConnection<Sqlite>>);
+pub(crate) struct LiteConn {
+    conn: Option<sqlx::pool::PoolConnection<Sqlite>>,
+    /// The connection's `busy_timeout` before the run raised it to `acquire_timeout`.
+    busy_timeout: Option<i64>,
+}
 
 #[cfg(feature = "sqlite")]
 impl LiteConn {
     fn get(&mut self) -> &mut sqlx::SqliteConnection {
         // Only `finish` and `drop` take the connection out, and both consume the wrapper.
-        self.0.as_deref_mut().expect("a live SQLite connection")
+        self.conn.as_deref_mut().expect("a live SQLite connection")
     }
 
-    /// Ends any transaction a failed step left open, then returns the connection to the pool.
+    /// Ends any transaction a failed step left open, restores the busy timeout, then returns the
+    /// connection to the pool.
     async fn finish(mut self) {
-        if let Some(mut conn) = self.0.take() {
+        if let Some(mut conn) = self.conn.take() {
             // Harmless when no transaction is open.
             let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await;
+            if let Some(ms) = self.busy_timeout.take() {
+                let restore = format!("PRAGMA busy_timeout = {ms}");
+                let _ = sqlx::raw_sql(AssertSqlSafe(restore))
+                    .execute(&mut *conn)
+                    .await;
+            }
         }
     }
 }
@@ -103,14 +118,23 @@ impl LiteConn {
 #[cfg(feature = "sqlite")]
 impl Drop for LiteConn {
     fn drop(&mut self) {
-        let Some(mut conn) = self.0.take() else {
+        let Some(mut conn) = self.conn.take() else {
             return;
         };
+        let restore = self
+            .busy_timeout
+            .take()
+            .map(|ms| format!("PRAGMA busy_timeout = {ms}"));
         // Dropped mid-run: roll back before the pool sees the connection again, or close it.
         match tokio::runtime::Handle::try_current() {
             Ok(handle) => {
                 handle.spawn(async move {
                     let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await;
+                    if let Some(restore) = restore {
+                        let _ = sqlx::raw_sql(AssertSqlSafe(restore))
+                            .execute(&mut *conn)
+                            .await;
+                    }
                 });
             }
             Err(_) => conn.close_on_drop(),
@@ -138,13 +162,65 @@ macro_rules! with_conn {
     };
 }
 
+/// The state of a migration's history row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum RowStatus {
+    /// Claimed by the intent log; `statements_done` says how far it got.
+    Running,
+    /// Applied by a run.
+    Applied,
+    /// Failed and rolled back (or, without a transaction, stopped at a statement).
+    Failed,
+    /// Resolved by an operator as undone: it runs again.
+    RolledBack,
+    /// Recorded as applied without running (`baseline`).
+    Baselined,
+    /// Not a migration: a namespace's summary row (bookkeeping, see [`SUMMARY_VERSION`]).
+    Summary,
+}
+
+impl RowStatus {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            RowStatus::Running => "running",
+            RowStatus::Applied => "applied",
+            RowStatus::Failed => "failed",
+            RowStatus::RolledBack => "rolled_back",
+            RowStatus::Baselined => "baselined",
+            RowStatus::Summary => "summary",
+        }
+    }
+
+    fn parse(text: &str) -> Option<RowStatus> {
+        Some(match text {
+            "running" => RowStatus::Running,
+            "applied" => RowStatus::Applied,
+            "failed" => RowStatus::Failed,
+            "rolled_back" => RowStatus::RolledBack,
+            "baselined" => RowStatus::Baselined,
+            "summary" => RowStatus::Summary,
+            _ => return None,
+        })
+    }
+
+    /// Applied or baselined: its changes are in the database.
+    pub(crate) fn is_applied(self) -> bool {
+        matches!(self, RowStatus::Applied | RowStatus::Baselined)
+    }
+
+    /// Failed or running: nothing else runs until an operator resolves it.
+    pub(crate) fn blocks(self) -> bool {
+        matches!(self, RowStatus::Failed | RowStatus::Running)
+    }
+}
+
 /// One row of the history table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct HistoryRow {
     pub version: i64,
     pub name: String,
     pub checksum: String,
-    pub status: String,
+    pub status: RowStatus,
     pub done: i64,
     pub total: i64,
     pub error: Option<String>,
@@ -206,29 +282,61 @@ impl Db {
                             .await;
                         Conn::Pg(conn)
                     }
-                    Err(_) => return Err(lock_timeout(timeout)),
+                    Err(_) => return Err(connect_timeout(timeout)),
                 }
             }
             #[cfg(feature = "mysql")]
             Db::My(pool) => {
                 let mut conn = tokio::time::timeout(timeout, pool.acquire())
                     .await
-                    .map_err(|_| lock_timeout(timeout))?
-                    .map_err(|e| Error::database(context, e))?;
+                    .map_err(|_| connect_timeout(timeout))?
+                    .map_err(|e| acquire_error(context, timeout, e))?;
                 // The connection may carry a named lock and session settings: close it rather
                 // than hand it back, whatever happens (a dropped future included).
                 conn.close_on_drop();
                 Conn::My(conn)
             }
             #[cfg(feature = "sqlite")]
-            Db::Lite(pool) => Conn::Lite(LiteConn(Some(
-                tokio::time::timeout(timeout, pool.acquire())
-                    .await
-                    .map_err(|_| lock_timeout(timeout))?
-                    .map_err(|e| Error::database(context, e))?,
-            ))),
+            Db::Lite(pool) => Conn::Lite(LiteConn {
+                conn: Some(
+                    tokio::time::timeout(timeout, pool.acquire())
+                        .await
+                        .map_err(|_| connect_timeout(timeout))?
+                        .map_err(|e| acquire_error(context, timeout, e))?,
+                ),
+                busy_timeout: None,
+            }),
         };
         Ok(conn)
+    }
+}
+
+/// The database did not answer in time: not a lock held by someone else.
+pub(crate) fn connect_timeout(timeout: Duration) -> Error {
+    Error::new(
+        ErrorKind::ConnectTimeout,
+        format!(
+            "cannot connect to the database within {timeout:?}: check that it is reachable and \
+             that the pool has a free connection, or raise `acquire_timeout`"
+        ),
+    )
+}
+
+fn acquire_error(context: &str, timeout: Duration, e: sqlx::Error) -> Error {
+    match e {
+        sqlx::Error::PoolTimedOut => connect_timeout(timeout),
+        e => Error::database(context, e),
+    }
+}
+
+/// Whether SQLite answered that another connection holds the write lock.
+pub(crate) fn is_busy(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Database(db) => {
+            matches!(db.code().as_deref(), Some("5" | "517" | "261" | "6"))
+                || db.message().contains("database is locked")
+        }
+        _ => false,
     }
 }
 
@@ -296,11 +404,14 @@ impl Conn {
             let rows = sqlx::raw_sql(AssertSqlSafe(sql)).fetch_all(&mut *c).await?;
             rows.iter()
                 .map(|r| {
+                    let status: String = r.try_get(3)?;
                     Ok(HistoryRow {
                         version: r.try_get(0)?,
                         name: r.try_get(1)?,
                         checksum: r.try_get(2)?,
-                        status: r.try_get(3)?,
+                        status: RowStatus::parse(&status).ok_or_else(|| {
+                            sqlx::Error::Decode(format!("unknown history status `{status}`").into())
+                        })?,
                         done: r.try_get(4)?,
                         total: r.try_get(5)?,
                         error: r.try_get(6)?,
@@ -327,8 +438,10 @@ impl Conn {
         }
     }
 
-    /// Takes the lock of `key` (PostgreSQL, MySQL), polling up to `timeout`. SQLite has no
-    /// session lock: it takes `BEGIN IMMEDIATE` per migration.
+    /// Takes the lock of `key`, waiting on the server up to `timeout`: PostgreSQL
+    /// `pg_advisory_lock` under `lock_timeout` (a waiter wakes as soon as the lock is free),
+    /// MySQL `GET_LOCK`. SQLite has no session lock: it raises `busy_timeout` to `timeout` for
+    /// the run and takes `BEGIN IMMEDIATE` per migration.
     pub(crate) async fn lock(
         &mut self,
         sql: &Sql,
@@ -338,31 +451,30 @@ impl Conn {
         let context = "cannot take the migration lock";
         match sql.dialect {
             Dialect::Postgres => {
+                // The settings are transaction-local, so an error or a timeout leaves the session
+                // as it was; the advisory lock is the session's and outlives the COMMIT.
                 let query = format!(
-                    "SELECT CASE WHEN pg_try_advisory_lock({}) THEN 1::int8 ELSE 0::int8 END",
+                    "BEGIN; SET LOCAL lock_timeout = {}; SET LOCAL statement_timeout = 0; \
+                     SELECT pg_advisory_lock({}); COMMIT",
+                    timeout.as_millis().clamp(1, i32::MAX as u128),
                     pg_key(key)
                 );
-                let start = std::time::Instant::now();
-                let mut wait = Duration::from_millis(10);
-                loop {
-                    let got = self
-                        .scalar_i64(query.clone())
-                        .await
-                        .map_err(|e| Error::database(context, e))?;
-                    if got == Some(1) {
-                        return Ok(());
+                match self.execute(query).await {
+                    Ok(()) => Ok(()),
+                    Err(e) => {
+                        let _ = self.execute("ROLLBACK".to_owned()).await;
+                        if sql_state(&e).as_deref() == Some("55P03") {
+                            Err(lock_timeout(timeout))
+                        } else {
+                            Err(Error::database(context, e))
+                        }
                     }
-                    if start.elapsed() >= timeout {
-                        return Err(lock_timeout(timeout));
-                    }
-                    tokio::time::sleep(wait.min(timeout.saturating_sub(start.elapsed()))).await;
-                    wait = (wait * 2).min(Duration::from_millis(200));
                 }
             }
             Dialect::Mysql => {
                 let query = format!(
                     "SELECT GET_LOCK({}, {})",
-                    sql.literal(&mysql_key(key)),
+                    sql.mysql_lock_name(key),
                     timeout.as_secs_f64().ceil() as u64
                 );
                 let got = self
@@ -375,7 +487,26 @@ impl Conn {
                     Err(lock_timeout(timeout))
                 }
             }
-            Dialect::Sqlite => Ok(()),
+            Dialect::Sqlite => {
+                #[cfg(feature = "sqlite")]
+                if let Conn::Lite(lite) = self
+                    && lite.busy_timeout.is_none()
+                {
+                    let old = sqlx::raw_sql("PRAGMA busy_timeout")
+                        .fetch_optional(lite.get())
+                        .await
+                        .map_err(|e| Error::database(context, e))?
+                        .and_then(|row| row.try_get::<i64, _>(0).ok())
+                        .unwrap_or(5000);
+                    let ms = timeout.as_millis().min(i32::MAX as u128);
+                    sqlx::raw_sql(AssertSqlSafe(format!("PRAGMA busy_timeout = {ms}")))
+                        .execute(lite.get())
+                        .await
+                        .map_err(|e| Error::database(context, e))?;
+                    lite.busy_timeout = Some(old);
+                }
+                Ok(())
+            }
         }
     }
 
@@ -383,12 +514,20 @@ impl Conn {
     pub(crate) async fn unlock(&mut self, sql: &Sql, key: &str) -> Result<(), Error> {
         let query = match sql.dialect {
             Dialect::Postgres => format!("SELECT pg_advisory_unlock({})", pg_key(key)),
-            Dialect::Mysql => format!("SELECT RELEASE_LOCK({})", sql.literal(&mysql_key(key))),
+            Dialect::Mysql => format!("SELECT RELEASE_LOCK({})", sql.mysql_lock_name(key)),
             Dialect::Sqlite => return Ok(()),
         };
         self.execute(query)
             .await
             .map_err(|e| Error::database("cannot release the migration lock", e))
+    }
+}
+
+/// The SQLSTATE of a database error.
+pub(crate) fn sql_state(error: &sqlx::Error) -> Option<String> {
+    match error {
+        sqlx::Error::Database(db) => db.code().map(|c| c.into_owned()),
+        _ => None,
     }
 }
 
@@ -420,11 +559,6 @@ fn pg_key(key: &str) -> i64 {
     fnv64(key.as_bytes()) as i64
 }
 
-/// MySQL lock names are limited to 64 characters: a fixed prefix and a hash.
-fn mysql_key(key: &str) -> String {
-    format!("driftless:{:016x}", fnv64(key.as_bytes()))
-}
-
 /// The SQL of the history table for one dialect, table name and schema.
 #[derive(Debug, Clone)]
 pub(crate) struct Sql {
@@ -433,10 +567,20 @@ pub(crate) struct Sql {
     pub table: String,
     /// The unquoted table name, as stored in the catalog.
     pub table_name: String,
+    /// The schema (MySQL: database) the history table lives in, when known.
+    pub schema: Option<String>,
 }
 
-/// The format version of the history table, recorded in its meta row.
-pub(crate) const FORMAT: i64 = 1;
+/// The format version of the history table, recorded in its meta row. Format 2 moved the
+/// namespaces' summary rows from version 0 (which diesel's first migration uses) to
+/// [`SUMMARY_VERSION`].
+pub(crate) const FORMAT: i64 = 2;
+
+/// The version of the meta row (namespace `''`): the format.
+pub(crate) const META_VERSION: i64 = -1;
+/// The version of each namespace's summary row. Bookkeeping rows have negative versions, so
+/// they never share a key with a migration (versions are 0 or more).
+pub(crate) const SUMMARY_VERSION: i64 = -2;
 
 impl Sql {
     pub(crate) fn new(dialect: Dialect, schema: Option<&str>, table: &str) -> Sql {
@@ -444,6 +588,7 @@ impl Sql {
             dialect,
             table: String::new(),
             table_name: table.to_owned(),
+            schema: schema.map(str::to_owned),
         };
         sql.table = match schema {
             Some(schema) => format!("{}.{}", sql.ident(schema), sql.ident(table)),
@@ -454,20 +599,52 @@ impl Sql {
 
     pub(crate) fn ident(&self, name: &str) -> String {
         match self.dialect {
-            Dialect::Mysql => format!("`{}`", name.replace('`', "``")),
-            _ => format!("\"{}\"", name.replace('"', "\"\"")),
+            Dialect::Mysql => format!("`{}`", name.replace('\0', "").replace('`', "``")),
+            _ => format!("\"{}\"", name.replace('\0', "").replace('"', "\"\"")),
         }
     }
 
+    /// A string literal that reads back as `value` under any server setting.
     pub(crate) fn literal(&self, value: &str) -> String {
+        let value = value.replace('\0', "");
         match self.dialect {
-            Dialect::Mysql => format!("'{}'", value.replace('\\', "\\\\").replace('\'', "''")),
-            _ => format!("'{}'", value.replace('\'', "''")),
+            // `E'...'` treats a backslash as an escape whatever `standard_conforming_strings`
+            // says; both specials are escaped.
+            Dialect::Postgres => format!("E'{}'", value.replace('\\', "\\\\").replace('\'', "''")),
+            // Hexadecimal never depends on `sql_mode` (`NO_BACKSLASH_ESCAPES`, `ANSI_QUOTES`).
+            Dialect::Mysql => {
+                let hex: String = value.bytes().map(|b| format!("{b:02x}")).collect();
+                format!("CONVERT(X'{hex}' USING utf8mb4)")
+            }
+            // SQLite has no escapes in literals.
+            Dialect::Sqlite => format!("'{}'", value.replace('\'', "''")),
         }
     }
 
     pub(crate) fn opt_literal(&self, value: Option<&str>) -> String {
         value.map_or_else(|| "NULL".to_owned(), |v| self.literal(v))
+    }
+
+    /// The MySQL lock name of `key`, scoped to the database of the history table: a fixed
+    /// prefix and a hash (names are limited to 64 characters).
+    pub(crate) fn mysql_lock_name(&self, key: &str) -> String {
+        let scope = match &self.schema {
+            Some(schema) => self.literal(schema),
+            None => "COALESCE(DATABASE(), '')".to_owned(),
+        };
+        format!(
+            "CONCAT('driftless:', LEFT(SHA2(CONCAT({scope}, ':', '{:016x}'), 256), 40))",
+            fnv64(key.as_bytes())
+        )
+    }
+
+    /// The query for the schema the session resolves unqualified names in (MySQL: database).
+    pub(crate) fn current_schema(&self) -> Option<&'static str> {
+        match self.dialect {
+            Dialect::Postgres => Some("SELECT current_schema()"),
+            Dialect::Mysql => Some("SELECT DATABASE()"),
+            Dialect::Sqlite => None,
+        }
     }
 
     fn now(&self) -> &'static str {
@@ -480,7 +657,7 @@ impl Sql {
 
     pub(crate) fn summary(&self, namespace: &str) -> String {
         format!(
-            "SELECT checksum FROM {} WHERE namespace = {} AND version = 0",
+            "SELECT checksum FROM {} WHERE namespace = {} AND version = {SUMMARY_VERSION}",
             self.table,
             self.literal(namespace)
         )
@@ -527,26 +704,53 @@ impl Sql {
         };
         out.push_str(&format!(
             ";\n{insert} INTO {t} (namespace, version, name, checksum, status, statements_done, \
-             statements_total) VALUES ('', -1, 'format', '{FORMAT}', 'meta', 0, 0){conflict}",
+             statements_total) VALUES ('', {META_VERSION}, 'format', '{FORMAT}', 'meta', 0, 0)\
+             {conflict}",
             t = self.table
         ));
         out
     }
 
-    /// The summary row (version 0) and the row of one version.
-    pub(crate) fn rows_for(&self, namespace: &str, version: u64) -> String {
+    /// Rows of format 1 that format 2 replaces: the namespace's summary at version 0.
+    pub(crate) fn old_summary(&self, namespace: &str) -> String {
         format!(
-            "SELECT version, name, checksum, status, statements_done, statements_total, error, \
-             consent FROM {} WHERE namespace = {} AND version IN (0, {version}) ORDER BY version",
+            "SELECT checksum FROM {} WHERE namespace = {} AND version = 0 AND status = 'summary'",
             self.table,
             self.literal(namespace)
         )
     }
 
+    /// Removes the namespace's format-1 summary row and records format 2.
+    pub(crate) fn drop_old_summary(&self, namespace: &str) -> String {
+        format!(
+            "DELETE FROM {t} WHERE namespace = {ns} AND version = 0 AND status = 'summary';\n\
+             UPDATE {t} SET checksum = '{FORMAT}' WHERE namespace = '' AND version = \
+             {META_VERSION} AND checksum = '1'",
+            t = self.table,
+            ns = self.literal(namespace)
+        )
+    }
+
+    const COLUMNS: &str = "version, name, checksum, status, statements_done, statements_total, \
+                           error, consent";
+
+    /// The summary row and the row of one version.
+    pub(crate) fn rows_for(&self, namespace: &str, version: u64) -> String {
+        format!(
+            "SELECT {} FROM {} WHERE namespace = {} AND (version = {version} OR version = \
+             {SUMMARY_VERSION}) ORDER BY version",
+            Sql::COLUMNS,
+            self.table,
+            self.literal(namespace)
+        )
+    }
+
+    /// The migration rows of a namespace (no bookkeeping rows).
     pub(crate) fn history(&self, namespace: &str) -> String {
         format!(
-            "SELECT version, name, checksum, status, statements_done, statements_total, error, \
-             consent FROM {} WHERE namespace = {} AND version > 0 ORDER BY version",
+            "SELECT {} FROM {} WHERE namespace = {} AND version >= 0 AND status <> 'summary' \
+             ORDER BY version",
+            Sql::COLUMNS,
             self.table,
             self.literal(namespace)
         )
@@ -554,24 +758,34 @@ impl Sql {
 
     pub(crate) fn other_namespaces(&self, namespace: &str) -> String {
         format!(
-            "SELECT COUNT(*) FROM {} WHERE namespace <> {} AND version > 0",
+            "SELECT COUNT(*) FROM {} WHERE namespace <> {} AND version >= 0 AND status <> \
+             'summary'",
             self.table,
             self.literal(namespace)
         )
     }
 
-    /// The user tables of the database, other than the history table.
+    /// The user tables of the database, other than the history table. PostgreSQL leaves out
+    /// tables that belong to an extension (PostGIS's `spatial_ref_sys`).
     pub(crate) fn tables(&self) -> String {
         let name = self.literal(&self.table_name);
         match self.dialect {
             Dialect::Postgres => format!(
-                "SELECT table_schema || '.' || table_name FROM information_schema.tables \
-                 WHERE table_schema NOT IN ('pg_catalog', 'information_schema') \
-                 AND table_schema NOT LIKE 'pg_temp%' AND table_name <> {name} ORDER BY 1"
+                "SELECT n.nspname || '.' || c.relname FROM pg_catalog.pg_class c \
+                 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+                 WHERE c.relkind IN ('r', 'p') \
+                 AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast') \
+                 AND n.nspname NOT LIKE 'pg\\_temp%' AND n.nspname NOT LIKE 'pg\\_toast%' \
+                 AND c.relname <> {name} \
+                 AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d \
+                   WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = c.oid \
+                   AND d.deptype = 'e') \
+                 ORDER BY 1"
             ),
             Dialect::Mysql => format!(
                 "SELECT CAST(table_name AS CHAR) FROM information_schema.tables \
-                 WHERE table_schema = DATABASE() AND table_name <> {name} ORDER BY 1"
+                 WHERE table_schema = DATABASE() AND table_type = 'BASE TABLE' \
+                 AND table_name <> {name} ORDER BY 1"
             ),
             Dialect::Sqlite => format!(
                 "SELECT name FROM sqlite_master WHERE type = 'table' \
@@ -588,7 +802,7 @@ impl Sql {
         version: u64,
         name: &str,
         checksum: &str,
-        status: &str,
+        status: RowStatus,
         done: usize,
         total: usize,
         duration_ms: Option<&str>,
@@ -596,7 +810,7 @@ impl Sql {
         consent: Option<&str>,
     ) -> String {
         let ns = self.literal(namespace);
-        let finished = if status == "running" {
+        let finished = if status == RowStatus::Running {
             "NULL"
         } else {
             self.now()
@@ -605,12 +819,12 @@ impl Sql {
             "DELETE FROM {t} WHERE namespace = {ns} AND version = {version};\n\
              INSERT INTO {t} (namespace, version, name, checksum, status, started_at, finished_at, \
              duration_ms, statements_done, statements_total, error, consent) VALUES ({ns}, \
-             {version}, {name}, {checksum}, {status}, {now}, {finished}, {duration}, {done}, \
+             {version}, {name}, {checksum}, '{status}', {now}, {finished}, {duration}, {done}, \
              {total}, {error}, {consent})",
             t = self.table,
             name = self.literal(name),
             checksum = self.literal(checksum),
-            status = self.literal(status),
+            status = status.as_str(),
             now = self.now(),
             duration = duration_ms.unwrap_or("NULL"),
             error = self.opt_literal(error),
@@ -622,10 +836,10 @@ impl Sql {
     pub(crate) fn put_summary(&self, namespace: &str, summary: &str) -> String {
         let ns = self.literal(namespace);
         format!(
-            "DELETE FROM {t} WHERE namespace = {ns} AND version = 0;\n\
+            "DELETE FROM {t} WHERE namespace = {ns} AND version = {SUMMARY_VERSION};\n\
              INSERT INTO {t} (namespace, version, name, checksum, status, finished_at, \
-             statements_done, statements_total) VALUES ({ns}, 0, 'summary', {sum}, 'summary', \
-             {now}, 0, 0)",
+             statements_done, statements_total) VALUES ({ns}, {SUMMARY_VERSION}, 'summary', \
+             {sum}, 'summary', {now}, 0, 0)",
             t = self.table,
             sum = self.literal(summary),
             now = self.now(),
@@ -644,15 +858,15 @@ impl Sql {
         &self,
         namespace: &str,
         version: u64,
-        status: &str,
+        status: RowStatus,
         duration_ms: Option<u128>,
         error: Option<&str>,
     ) -> String {
         format!(
-            "UPDATE {} SET status = {}, finished_at = {}, duration_ms = {}, error = {} \
+            "UPDATE {} SET status = '{}', finished_at = {}, duration_ms = {}, error = {} \
              WHERE namespace = {} AND version = {version}",
             self.table,
-            self.literal(status),
+            status.as_str(),
             self.now(),
             duration_ms.map_or_else(|| "NULL".to_owned(), |d| d.to_string()),
             self.opt_literal(error),
@@ -665,29 +879,44 @@ impl Sql {
         "(extract(epoch from clock_timestamp() - now()) * 1000)::bigint"
     }
 
-    /// A query answering 1 when the table has a row.
-    pub(crate) fn has_rows(&self, schema: Option<&str>, table: &str) -> String {
-        let t = match schema {
+    fn qualified(&self, schema: Option<&str>, table: &str) -> String {
+        match schema {
             Some(s) => format!("{}.{}", self.ident(s), self.ident(table)),
             None => self.ident(table),
-        };
+        }
+    }
+
+    /// A query answering 1 when the table has a row.
+    pub(crate) fn has_rows(&self, schema: Option<&str>, table: &str) -> String {
+        let t = self.qualified(schema, table);
         format!("SELECT CASE WHEN EXISTS (SELECT 1 FROM {t}) THEN 1 ELSE 0 END")
     }
 
-    /// A PostgreSQL block, run in the migration's transaction, that fails if the table gained
-    /// rows since the plan found it empty.
+    /// A PostgreSQL block, run in the migration's transaction, that fails with
+    /// [`PG_NOT_EMPTY`] if the table gained rows since the plan found it empty, or no longer
+    /// exists (a table the runtime cannot find is never taken as empty).
     pub(crate) fn pg_still_empty(&self, schema: Option<&str>, table: &str) -> String {
-        let t = match schema {
-            Some(s) => format!("{}.{}", self.ident(s), self.ident(table)),
-            None => self.ident(table),
+        let t = self.qualified(schema, table);
+        let body = format!(
+            " BEGIN IF to_regclass({name}) IS NULL THEN RAISE EXCEPTION USING ERRCODE = \
+             '{PG_NOT_EMPTY}', MESSAGE = {message}; END IF; \
+             IF EXISTS (SELECT 1 FROM {t}) THEN RAISE EXCEPTION USING ERRCODE = \
+             '{PG_NOT_EMPTY}', MESSAGE = {message}; END IF; END ",
+            name = self.literal(&t),
+            message = self.literal(&format!("driftless: table {t} is not empty any more")),
+        );
+        // A dollar-quote tag the body does not contain.
+        let mut n = 0u32;
+        let tag = loop {
+            let tag = format!("$driftless{n}$");
+            if !body.contains(&tag) {
+                break tag;
+            }
+            n += 1;
         };
-        let quoted = t.replace('\'', "''");
-        format!(
-            "DO $driftless$ DECLARE found boolean; BEGIN \
-             IF to_regclass('{quoted}') IS NOT NULL THEN \
-             EXECUTE 'SELECT EXISTS (SELECT 1 FROM {quoted})' INTO found; \
-             IF found THEN RAISE EXCEPTION 'table {quoted} is no longer empty: the migration needs consent'; \
-             END IF; END IF; END $driftless$"
-        )
+        format!("DO {tag}{body}{tag}")
     }
 }
+
+/// The SQLSTATE [`Sql::pg_still_empty`] raises.
+pub(crate) const PG_NOT_EMPTY: &str = "DLX01";

@@ -38,6 +38,12 @@ pub enum ErrorKind {
     InvalidRepair,
     /// A migrations folder could not be loaded or has errors (the `load` feature).
     Load,
+    /// A history table, schema or namespace name is not allowed (see [`Migrator::table`]).
+    ///
+    /// [`Migrator::table`]: crate::Migrator::table
+    InvalidName,
+    /// The database could not be reached within `acquire_timeout`.
+    ConnectTimeout,
 }
 
 /// An error of the runtime.
@@ -62,12 +68,19 @@ impl Error {
     }
 
     pub(crate) fn database(context: &str, source: sqlx::Error) -> Error {
+        // The cause is in the message too: operators read `{}` at 3 a.m., and tools that walk
+        // `source()` find the sqlx error (its SQLSTATE included) there.
         Error {
             kind: ErrorKind::Database,
-            // The cause is part of the message (operators read `{}`), so it is not also a source.
             message: format!("{context}: {source}"),
-            source: None,
+            source: Some(Box::new(source)),
         }
+    }
+
+    /// The same error with a cause attached.
+    pub(crate) fn with_source(mut self, source: sqlx::Error) -> Error {
+        self.source = Some(Box::new(source));
+        self
     }
 
     /// What went wrong.

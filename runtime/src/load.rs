@@ -95,6 +95,12 @@ fn migration(m: &driftless_core::Migration, creates: &[&driftless_core::Object])
                 .collect(),
         ),
         creates: Cow::Owned(creates.iter().map(|o| object(o)).collect()),
+        renames: Cow::Owned(
+            m.renames
+                .iter()
+                .map(|(to, from)| (object(to), object(from)))
+                .collect(),
+        ),
     }
 }
 

@@ -153,6 +153,7 @@ pub struct Migration {
     pub(crate) ranges: Cow<'static, [(usize, usize)]>,
     pub(crate) hazards: Cow<'static, [Hazard]>,
     pub(crate) creates: Cow<'static, [ObjectName]>,
+    pub(crate) renames: Cow<'static, [(ObjectName, ObjectName)]>,
 }
 
 impl Migration {
@@ -210,6 +211,11 @@ impl Migration {
     /// waives consent for hazards on objects created earlier in the same run.
     pub fn creates(&self) -> &[ObjectName] {
         &self.creates
+    }
+    /// Pre-existing tables and columns it renames, as `(name after it, name before it)`: the
+    /// runtime follows a table through renames, so consent is about the table, not its name.
+    pub fn renames(&self) -> &[(ObjectName, ObjectName)] {
+        &self.renames
     }
 }
 

@@ -1,5 +1,6 @@
 //! Database integration tests: the runtime against real SQLite, PostgreSQL and MariaDB.
 
 mod common;
+mod holes;
 mod migrate;
 mod real;

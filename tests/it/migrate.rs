@@ -253,7 +253,7 @@ async fn interrupted_migration_blocks(kind: Kind) {
         .await;
     // The crash also left the summary without version 2, so the boot takes the slow path.
     db.pool
-        .exec("UPDATE _driftless_migrations SET checksum = 'stale' WHERE version = 0")
+        .exec("UPDATE _driftless_migrations SET checksum = 'stale' WHERE version = -2")
         .await;
     let err = db.pool.run(m.migrator()).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InterruptedMigration, "{err}");

@@ -43,6 +43,10 @@ pub struct MigrationFacts {
     /// existing tables, schemas, views, indexes, types, sequences). The runtime uses them to
     /// waive consent for hazards on objects created earlier in the same run.
     pub creates: Vec<Object>,
+    /// Pre-existing tables and columns this migration renames (`RENAME`, `SET SCHEMA`), as
+    /// `(name at its end, name at its start)`. With `creates`, the runtime follows an object's
+    /// identity through a run: consent and the emptiness check are about the table, not its name.
+    pub renames: Vec<(Object, Object)>,
     /// Consistency findings (missing/duplicate objects) and hard errors.
     pub findings: Vec<Finding>,
 }

@@ -46,6 +46,13 @@ struct Run<'a> {
     dropped: Vec<Dropped>,
     /// Rename-table hazards of this migration: statement, object, the table's original key.
     renames: Vec<(usize, Object, Key)>,
+    /// Pre-existing tables renamed in this migration and not dropped since: the name now, and
+    /// the name the table had when the migration started. Data-loss hazards name the table by
+    /// the latter, so consent follows the table, not its name (CONTRACT §5).
+    aliases: Vec<(Object, Object)>,
+    /// Pre-existing columns renamed in this migration: the table now, the column now, the
+    /// column's name when the migration started.
+    column_aliases: Vec<(Object, String, String)>,
     /// Objects created in this migration, checked against the catalog at its end.
     created: Vec<Created>,
     /// Foreign keys checked at the end of the migration (SQLite; MySQL with
@@ -71,6 +78,8 @@ struct Dropped {
     key: Key,
     /// The key it had when the migration started.
     origin: Key,
+    /// The object its drop-table hazard names (the table as the migration started).
+    hazard_object: Object,
     table: Table,
     resolved: bool,
 }
@@ -183,6 +192,8 @@ pub(super) fn run(replay: &mut Replay, input: &MigrationInput<'_>) -> MigrationF
         copies: Vec::new(),
         dropped: Vec::new(),
         renames: Vec::new(),
+        aliases: Vec::new(),
+        column_aliases: Vec::new(),
         created: Vec::new(),
         pending_fks: Vec::new(),
         dropped_indexes: HashSet::new(),
@@ -207,6 +218,7 @@ pub(super) fn run(replay: &mut Replay, input: &MigrationInput<'_>) -> MigrationF
         replay.check_foreign_key(&mut run, &fk);
     }
     run.facts.creates = replay.creates(&run);
+    run.facts.renames = replay.net_renames(&run);
     run.facts
 }
 
@@ -235,8 +247,81 @@ impl Replay {
                     self.apply(run, st, statement);
                 }
             }
-            Err(_) => self.opaque(run, st),
+            Err(_) => {
+                if !self.set_schema(run, st) {
+                    self.opaque(run, st);
+                }
+            }
         }
+    }
+
+    /// PostgreSQL's `ALTER TABLE [IF EXISTS] [ONLY] name SET SCHEMA schema`, which the parser
+    /// does not know: a rename into another schema. Returns false when the statement has another
+    /// shape.
+    fn set_schema(&mut self, run: &mut Run<'_>, st: &Stmt<'_>) -> bool {
+        use sqlparser::tokenizer::{Token, Tokenizer};
+        if self.dialect != Dialect::Postgres {
+            return false;
+        }
+        let Ok(tokens) = Tokenizer::new(&PostgreSqlDialect {}, st.text).tokenize() else {
+            return false;
+        };
+        let tokens: Vec<Token> = tokens
+            .into_iter()
+            .filter(|t| !matches!(t, Token::Whitespace(_) | Token::SemiColon))
+            .collect();
+        let word = |t: &Token| match t {
+            Token::Word(w) => Some(Ident {
+                value: w.value.clone(),
+                quote_style: w.quote_style,
+                span: Span::empty(),
+            }),
+            _ => None,
+        };
+        let keyword = |t: Option<&Token>, k: &str| {
+            t.and_then(word)
+                .is_some_and(|w| w.quote_style.is_none() && w.value.eq_ignore_ascii_case(k))
+        };
+        let mut i = 0;
+        if !(keyword(tokens.first(), "alter") && keyword(tokens.get(1), "table")) {
+            return false;
+        }
+        i += 2;
+        if keyword(tokens.get(i), "if") && keyword(tokens.get(i + 1), "exists") {
+            i += 2;
+        }
+        if keyword(tokens.get(i), "only") {
+            i += 1;
+        }
+        let mut parts = Vec::new();
+        loop {
+            let Some(part) = tokens.get(i).and_then(word) else {
+                return false;
+            };
+            parts.push(part);
+            i += 1;
+            if tokens.get(i) == Some(&Token::Period) {
+                i += 1;
+            } else {
+                break;
+            }
+        }
+        if !(keyword(tokens.get(i), "set") && keyword(tokens.get(i + 1), "schema")) {
+            return false;
+        }
+        let Some(schema) = tokens.get(i + 2).and_then(word) else {
+            return false;
+        };
+        if tokens.len() != i + 3 || parts.len() > 2 {
+            return false;
+        }
+        let Some(last) = parts.last().cloned() else {
+            return false;
+        };
+        let old = ObjectName::from(parts);
+        let new = ObjectName::from(vec![schema, last]);
+        self.rename_table_statement(run, st, &old, &new);
+        true
     }
 
     /// A statement the parser did not understand: its names become uncertain, and tables and
@@ -583,6 +668,14 @@ impl Replay {
         empty_table: Option<Object>,
         message: String,
     ) {
+        let (object, empty_table) = if code.category() == crate::diagnostic::Category::DataLoss {
+            (
+                self.origin_of(run, &object),
+                empty_table.map(|t| self.origin_of(run, &t)),
+            )
+        } else {
+            (object, empty_table)
+        };
         run.facts.statements[st.index].hazards.push(Hazard {
             code,
             range: st.range(),
@@ -590,6 +683,97 @@ impl Replay {
             empty_table,
             message,
         });
+    }
+
+    /// Whether two objects name the same table (kinds aside), as the dialect compares names.
+    fn same_table(&self, a: &Object, b: &Object) -> bool {
+        let eq = |x: &str, y: &str| match self.dialect {
+            Dialect::Postgres => x == y,
+            _ => x.eq_ignore_ascii_case(y),
+        };
+        let schema = match (&a.schema, &b.schema) {
+            (Some(x), Some(y)) => eq(x, y),
+            (None, None) => true,
+            _ => false,
+        };
+        schema && eq(&a.name, &b.name)
+    }
+
+    /// The name `object` had when this migration started, following the renames of the
+    /// migration so far (tables, and columns of tables).
+    fn origin_of(&self, run: &Run<'_>, object: &Object) -> Object {
+        let table = object.table();
+        let origin = run
+            .aliases
+            .iter()
+            .find(|(now, _)| self.same_table(now, &table))
+            .map_or(table.clone(), |(_, origin)| origin.clone());
+        match (object.kind, &object.column) {
+            (ObjectKind::Column, Some(column)) => {
+                let column = run
+                    .column_aliases
+                    .iter()
+                    .find(|(t, now, _)| self.same_table(t, &table) && self.same_column(now, column))
+                    .map_or(column.as_str(), |(_, _, origin)| origin.as_str());
+                Object::column(origin.schema.as_deref(), &origin.name, column)
+            }
+            (ObjectKind::Table, _) => origin,
+            _ => object.clone(),
+        }
+    }
+
+    fn same_column(&self, a: &str, b: &str) -> bool {
+        match self.dialect {
+            Dialect::Postgres => a == b,
+            _ => a.eq_ignore_ascii_case(b),
+        }
+    }
+
+    /// A pre-existing table was renamed from `old` to `new` in this migration.
+    fn note_table_rename(&self, run: &mut Run<'_>, old: &Object, new: &Object, pre: bool) {
+        for (table, _, _) in &mut run.column_aliases {
+            if self.same_table(table, old) {
+                *table = new.clone();
+            }
+        }
+        if let Some(alias) = run
+            .aliases
+            .iter_mut()
+            .find(|(now, _)| self.same_table(now, old))
+        {
+            alias.0 = new.clone();
+        } else if pre {
+            run.aliases.push((new.clone(), old.clone()));
+        }
+    }
+
+    /// A table was dropped: its name no longer refers to the table it had.
+    fn forget_table(&self, run: &mut Run<'_>, table: &Object) {
+        run.aliases.retain(|(now, _)| !self.same_table(now, table));
+        run.column_aliases
+            .retain(|(now, _, _)| !self.same_table(now, table));
+    }
+
+    /// The renames of pre-existing objects this migration leaves behind: `(name now, name when
+    /// the migration started)`, tables then columns.
+    fn net_renames(&self, run: &Run<'_>) -> Vec<(Object, Object)> {
+        let mut out: Vec<(Object, Object)> = run
+            .aliases
+            .iter()
+            .filter(|(now, origin)| !self.same_table(now, origin) || now.schema != origin.schema)
+            .cloned()
+            .collect();
+        for (table, now, origin) in &run.column_aliases {
+            if self.same_column(now, origin) {
+                continue;
+            }
+            let start = self.origin_of(run, &table.clone());
+            out.push((
+                Object::column(table.schema.as_deref(), &table.name, now),
+                Object::column(start.schema.as_deref(), &start.name, origin),
+            ));
+        }
+        out
     }
 
     // ---- tables ---------------------------------------------------------------------------
@@ -1366,6 +1550,9 @@ impl Replay {
                             ),
                         );
                     }
+                    run.column_aliases.retain(|(t, now, _)| {
+                        !(self.same_table(t, &table_obj) && self.same_column(now, &column.name))
+                    });
                 }
             }
             AlterTableOperation::AlterColumn { column_name, op } => {
@@ -1745,6 +1932,16 @@ impl Replay {
             );
             let obj = column_object(table, &column.name);
             self.hazard(run, st, Code::RenameColumn, obj, None, message);
+            let table_now = table_object(table);
+            let old_name = column.name.clone();
+            match run.column_aliases.iter_mut().find(|(t, now, _)| {
+                self.same_table(t, &table_now) && self.same_column(now, &old_name)
+            }) {
+                Some(alias) => alias.1 = self.ident_name(new),
+                None => run
+                    .column_aliases
+                    .push((table_now, self.ident_name(new), old_name)),
+            }
         } else if table.created_in < self.migration {
             run.created
                 .push(Created::Column(key.clone(), new_key.clone()));
@@ -1865,6 +2062,8 @@ impl Replay {
         let old_display = display(table);
         table.schema = to.schema.clone();
         table.name = to.name.clone();
+        let new = table_object(table);
+        self.note_table_rename(run, &old, &new, table.created_in < migration);
         self.catalog.move_indexes(from, &to.key);
         for copy in &mut run.copies {
             if copy.into == *from {
@@ -1947,7 +2146,7 @@ impl Replay {
             }) else {
                 continue;
             };
-            let old = table_object(&dropped.table);
+            let old = dropped.hazard_object.clone();
             // Name the lost columns after the table as it is known from now on.
             let rebuilt = &self.catalog.tables[&copy.into];
             let mut hazards = Vec::new();
@@ -2173,14 +2372,16 @@ impl Replay {
                     return;
                 }
                 let obj = table_object(&table);
+                let hazard_object = self.origin_of(run, &obj);
                 self.hazard(
                     run,
                     st,
                     Code::DropTable,
                     obj.clone(),
-                    Some(obj),
+                    Some(obj.clone()),
                     format!("dropping table `{}` loses its data", display(&table)),
                 );
+                self.forget_table(run, &obj);
                 let origin = match &table.origin {
                     Some((m, origin)) if *m == self.migration => origin.clone(),
                     _ => name.key.clone(),
@@ -2190,6 +2391,7 @@ impl Replay {
                     range: st.range(),
                     key: name.key.clone(),
                     origin,
+                    hazard_object,
                     table,
                     resolved: false,
                 });

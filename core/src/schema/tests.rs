@@ -1309,3 +1309,65 @@ fn many_migrations_replay_quickly() {
     // Generous for debug builds on a shared machine; release is far faster.
     assert!(elapsed.as_secs() < 20, "replay took {elapsed:?}");
 }
+
+#[test]
+fn data_loss_follows_the_table_through_renames() {
+    check(
+        Postgres,
+        "
+-- file: 0001_init.sql
+CREATE TABLE t (id int, a int);
+-- file: 0002_x.sql
+ALTER TABLE t RENAME TO t_old;
+ALTER TABLE t_old RENAME COLUMN a TO b;
+ALTER TABLE t_old DROP COLUMN b;
+DROP TABLE t_old;
+",
+        &[
+            "0002_x.sql:1:1 hazard rename-table t",
+            "0002_x.sql:2:1 hazard rename-column t_old.a",
+            "0002_x.sql:3:1 hazard drop-column t.a",
+            "0002_x.sql:4:1 hazard drop-table t",
+        ],
+    );
+}
+
+#[test]
+fn set_schema_is_a_rename() {
+    check(
+        Postgres,
+        "
+-- file: 0001_init.sql
+CREATE TABLE t (id int);
+CREATE SCHEMA archive;
+-- file: 0002_x.sql
+ALTER TABLE t SET SCHEMA archive;
+DROP TABLE archive.t;
+",
+        &[
+            "0002_x.sql:1:1 hazard rename-table t",
+            "0002_x.sql:2:1 hazard drop-table t",
+        ],
+    );
+}
+
+#[test]
+fn a_name_reused_in_one_migration_is_the_renamed_table() {
+    check(
+        Mysql,
+        "
+-- file: 0001_init.sql
+CREATE TABLE t (id int);
+CREATE TABLE x (id int);
+-- file: 0002_x.sql
+DROP TABLE x;
+RENAME TABLE t TO x;
+DROP TABLE x;
+",
+        &[
+            "0002_x.sql:1:1 hazard drop-table x",
+            "0002_x.sql:2:1 hazard rename-table t",
+            "0002_x.sql:3:1 hazard drop-table t",
+        ],
+    );
+}

@@ -87,6 +87,17 @@ fn assert_parity(name: &str, embedded: &Migrations) {
             .map(ToString::to_string)
             .collect();
         assert_eq!(creates, expected, "{name}");
+        let renames: Vec<String> = e
+            .renames()
+            .iter()
+            .map(|(to, from)| format!("{to} <- {from}"))
+            .collect();
+        let expected: Vec<String> = a
+            .renames
+            .iter()
+            .map(|(to, from)| format!("{to} <- {from}"))
+            .collect();
+        assert_eq!(renames, expected, "{name}");
     }
 }
 

@@ -1,0 +1,520 @@
+//! Applying embedded migrations. This file holds the options and the run's outline; the parts
+//! live beside it by responsibility:
+//! - `check`: the checks before anything runs (the plan is validated whole, so a refusal
+//!   applies nothing), consent;
+//! - `identity`: which objects a run created and which pre-existing tables it renamed, so
+//!   consent follows a table rather than its name;
+//! - `apply`: applying one migration, one match over the strategy (PostgreSQL batch, SQLite
+//!   immediate transaction, intent log);
+//! - `repair`: status, plan, resolve, baseline, and the upgrade of older history formats;
+//! - `summary`: the per-namespace summary the no-op boot compares.
+
+mod apply;
+mod check;
+mod identity;
+mod repair;
+mod summary;
+
+use std::time::Duration;
+
+use crate::backend::{Conn, Db, HistoryRow, Pool, Sql};
+use crate::error::{Error, ErrorKind};
+use crate::migrations::{Dialect, Migrations};
+
+pub use check::CONSENT_ENV;
+
+impl Migrations {
+    /// Applies pending migrations with default options and the consents of
+    /// `DRIFTLESS_ALLOW_DESTRUCTIVE`.
+    pub async fn migrate<P: Pool>(&self, pool: &P) -> Result<Report, Error> {
+        self.migrator().consent_env().run(pool).await
+    }
+
+    /// Options for applying, status and repair.
+    pub fn migrator(&self) -> Migrator<'_> {
+        Migrator {
+            migrations: self,
+            consents: Vec::new(),
+            consent_error: None,
+            name_error: None,
+            allow_drafts: false,
+            allow_unknown_applied: false,
+            allow_out_of_order: false,
+            acquire_timeout: Duration::from_secs(60),
+            statement_timeout: None,
+            table: DEFAULT_TABLE.to_owned(),
+            schema: None,
+        }
+    }
+
+    /// What is applied, pending, failed or drifted (read-only).
+    pub async fn status<P: Pool>(&self, pool: &P) -> Result<Status, Error> {
+        self.migrator().status(pool).await
+    }
+
+    /// What would run and which consents it needs (read-only).
+    pub async fn plan<P: Pool>(&self, pool: &P) -> Result<Plan, Error> {
+        self.migrator().consent_env().plan(pool).await
+    }
+}
+
+/// The history table's default name.
+const DEFAULT_TABLE: &str = "_driftless_migrations";
+
+/// Options for one run; build with [`Migrations::migrator`].
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct Migrator<'a> {
+    migrations: &'a Migrations,
+    consents: Vec<(Option<String>, u64)>,
+    consent_error: Option<String>,
+    name_error: Option<String>,
+    allow_drafts: bool,
+    allow_unknown_applied: bool,
+    allow_out_of_order: bool,
+    acquire_timeout: Duration,
+    statement_timeout: Option<Duration>,
+    table: String,
+    schema: Option<String>,
+}
+
+/// What a run applied.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Report {
+    /// The migrations applied, in order.
+    pub applied: Vec<Applied>,
+}
+
+/// One applied migration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Applied {
+    /// Its version.
+    pub version: u64,
+    /// Its description.
+    pub description: String,
+    /// How long it took.
+    pub duration: Duration,
+    /// How many statements ran.
+    pub statements: usize,
+    /// Whether it ran with the operator's consent (recorded in the history).
+    pub consent: bool,
+}
+
+impl Report {
+    /// The versions that ran with consent.
+    pub fn consents_used(&self) -> Vec<u64> {
+        self.applied
+            .iter()
+            .filter(|a| a.consent)
+            .map(|a| a.version)
+            .collect()
+    }
+}
+
+/// A read-only view of the history against the embedded migrations.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Status {
+    /// Whether the history table exists.
+    pub table_exists: bool,
+    /// Versions recorded `applied` or `baselined`.
+    pub applied: Vec<u64>,
+    /// Embedded versions not applied yet.
+    pub pending: Vec<u64>,
+    /// Pending versions that are drafts.
+    pub drafts: Vec<u64>,
+    /// Pending versions older than the newest applied one (a run refuses them unless
+    /// `allow_out_of_order`).
+    pub out_of_order: Vec<u64>,
+    /// Rows `failed` or `running`: `(version, status, statements done, total, error)`.
+    pub failed: Vec<(u64, String, u64, u64, Option<String>)>,
+    /// Applied versions whose checksum differs from the embedded one.
+    pub checksum_mismatches: Vec<u64>,
+    /// Applied versions unknown to this binary.
+    pub unknown_applied: Vec<u64>,
+}
+
+impl Status {
+    /// Whether an operator should look before the next deploy: no history table yet, failed or
+    /// interrupted rows, edited or unknown applied migrations, out-of-order or draft pending
+    /// migrations. Pending migrations in order are the normal state before a deploy and do not
+    /// count. `driftless status` exits 1 when this is true.
+    pub fn needs_attention(&self) -> bool {
+        !self.table_exists
+            || !self.failed.is_empty()
+            || !self.checksum_mismatches.is_empty()
+            || !self.unknown_applied.is_empty()
+            || !self.out_of_order.is_empty()
+            || !self.drafts.is_empty()
+    }
+}
+
+/// What a run would do.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Plan {
+    /// The migrations that would run, in order.
+    pub migrations: Vec<Planned>,
+    /// Why the run would be refused, if it would.
+    pub refusal: Option<String>,
+}
+
+/// One migration of a plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Planned {
+    /// Its version.
+    pub version: u64,
+    /// Its description.
+    pub description: String,
+    /// Its data-loss hazards, as messages.
+    pub hazards: Vec<String>,
+    /// Whether it needs consent that was not given.
+    pub needs_consent: bool,
+    /// Whether consent was given for it.
+    pub consent: bool,
+}
+
+/// Whether `name` may name a history table or schema: an ASCII identifier of at most 63 bytes
+/// (PostgreSQL's limit), so it is the same name on every database and in every command line.
+pub(crate) fn valid_identifier(name: &str) -> bool {
+    let mut bytes = name.bytes();
+    name.len() <= 63
+        && bytes
+            .next()
+            .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'$')
+}
+
+/// Whether `name` may name a namespace: empty (the application's), or up to 63 ASCII letters,
+/// digits, `_`, `-` and `.` (no `:`, which separates a namespace from a version in consents).
+pub(crate) fn valid_namespace(name: &str) -> bool {
+    name.len() <= 63
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+}
+
+impl<'a> Migrator<'a> {
+    /// Consents to one migration (`"3"` or `"namespace:3"`). A bare version is the
+    /// application's (default) namespace only.
+    pub fn consent(mut self, version: impl AsRef<str>) -> Self {
+        match check::parse_consent(version.as_ref()) {
+            Ok(mut list) => self.consents.append(&mut list),
+            Err(e) => self.consent_error = Some(e),
+        }
+        self
+    }
+
+    /// Adds the consents of `DRIFTLESS_ALLOW_DESTRUCTIVE`; a malformed value fails the run.
+    pub fn consent_env(mut self) -> Self {
+        if let Ok(value) = std::env::var(CONSENT_ENV) {
+            match check::parse_consent(&value) {
+                Ok(mut list) => self.consents.append(&mut list),
+                Err(e) => self.consent_error = Some(format!("{CONSENT_ENV}: {e}")),
+            }
+        }
+        self
+    }
+
+    /// Lets a release binary apply draft migrations.
+    pub fn allow_drafts(mut self, yes: bool) -> Self {
+        self.allow_drafts = yes;
+        self
+    }
+
+    /// Accepts applied migrations this binary does not know (rolling deploys).
+    pub fn allow_unknown_applied(mut self, yes: bool) -> Self {
+        self.allow_unknown_applied = yes;
+        self
+    }
+
+    /// Applies pending migrations older than the newest applied one.
+    pub fn allow_out_of_order(mut self, yes: bool) -> Self {
+        self.allow_out_of_order = yes;
+        self
+    }
+
+    /// How long to wait for the migration lock, and for a connection (default 60 s). On SQLite
+    /// it is also how long a write waits for another connection's write lock.
+    pub fn acquire_timeout(mut self, timeout: Duration) -> Self {
+        self.acquire_timeout = timeout;
+        self
+    }
+
+    /// A timeout for each statement and its lock waits (PostgreSQL `statement_timeout` and
+    /// `lock_timeout`, MySQL `lock_wait_timeout`).
+    pub fn statement_timeout(mut self, timeout: Duration) -> Self {
+        self.statement_timeout = Some(timeout);
+        self
+    }
+
+    /// The history table's name (default `_driftless_migrations`): an ASCII identifier
+    /// (letters, digits, `_`, `$`, not starting with a digit) of at most 63 bytes. Any other
+    /// name fails every call with [`ErrorKind::InvalidName`].
+    pub fn table(mut self, name: impl Into<String>) -> Self {
+        let name = name.into();
+        if !valid_identifier(&name) {
+            self.name_error = Some(format!(
+                "invalid history table name {name:?}: use ASCII letters, digits, `_` and `$`, \
+                 not starting with a digit, at most 63 bytes"
+            ));
+        }
+        self.table = name;
+        self
+    }
+
+    /// The history table's schema (PostgreSQL schema, MySQL database, SQLite attached
+    /// database), with the same rule as [`Migrator::table`].
+    pub fn schema(mut self, schema: impl Into<String>) -> Self {
+        let schema = schema.into();
+        if !valid_identifier(&schema) {
+            self.name_error = Some(format!(
+                "invalid history schema name {schema:?}: use ASCII letters, digits, `_` and `$`, \
+                 not starting with a digit, at most 63 bytes"
+            ));
+        }
+        self.schema = Some(schema);
+        self
+    }
+
+    fn namespace(&self) -> &str {
+        self.migrations.namespace()
+    }
+
+    fn sql(&self, dialect: Dialect) -> Sql {
+        Sql::new(dialect, self.schema.as_deref(), &self.table)
+    }
+
+    fn lock_key(&self, namespace: Option<&str>) -> String {
+        match namespace {
+            Some(ns) => format!("driftless\0{}\0{}", self.table, ns),
+            None => format!("driftless\0{}", self.table),
+        }
+    }
+
+    /// `driftless <command> ... migrations` as an operator would type it, with every option
+    /// that locates this history.
+    fn command(&self, args: &str) -> String {
+        let mut options = String::new();
+        if !self.namespace().is_empty() {
+            options.push_str(&format!(" --namespace {}", self.namespace()));
+        }
+        if self.table != DEFAULT_TABLE {
+            options.push_str(&format!(" --table {}", self.table));
+        }
+        if let Some(schema) = &self.schema {
+            options.push_str(&format!(" --schema {schema}"));
+        }
+        format!("`driftless {args}{options} --database-url \"$DATABASE_URL\" migrations`")
+    }
+
+    /// What every call checks before it talks to the database: the dialect, the names, the
+    /// consents.
+    fn preflight(&self, db: &Db) -> Result<(), Error> {
+        let dialect = db.dialect();
+        if dialect != self.migrations.dialect() {
+            return Err(Error::new(
+                ErrorKind::DialectMismatch,
+                format!(
+                    "these migrations were checked for {}, but the database is {}; \
+                     embed a folder written for {}",
+                    self.migrations.dialect(),
+                    dialect,
+                    dialect
+                ),
+            ));
+        }
+        if let Some(e) = &self.name_error {
+            return Err(Error::new(ErrorKind::InvalidName, e.clone()));
+        }
+        if !valid_namespace(self.namespace()) {
+            return Err(Error::new(
+                ErrorKind::InvalidName,
+                format!(
+                    "invalid namespace {:?}: use ASCII letters, digits, `_`, `-` and `.`, at \
+                     most 63 bytes",
+                    self.namespace()
+                ),
+            ));
+        }
+        if let Some(e) = &self.consent_error {
+            return Err(Error::new(ErrorKind::InvalidConsent, e.clone()));
+        }
+        Ok(())
+    }
+
+    /// Applies pending migrations.
+    pub async fn run<P: Pool>(self, pool: &P) -> Result<Report, Error> {
+        let db = pool.__db();
+        self.preflight(&db)?;
+        let sql = self.sql(db.dialect());
+        let expected = self.migrations.summary();
+        // The no-op boot: one read-only statement. Any mismatch, or an error such as a missing
+        // table, takes the slow path, which reports real problems.
+        let table_exists = match db.summary(sql.summary(self.namespace())).await {
+            Ok(Some(found)) if found == expected => {
+                self.warn_unused_consents(&[]);
+                return Ok(Report::default());
+            }
+            Ok(_) => true,
+            Err(_) => false,
+        };
+        let mut conn = db.open(self.acquire_timeout).await?;
+        let mut sql = sql;
+        let result = self.slow_path(&mut conn, &mut sql, table_exists).await;
+        match &result {
+            // Release explicitly on success; on failure closing the connection releases it.
+            Ok(_) => {
+                let _ = conn
+                    .unlock(&sql, &self.lock_key(Some(self.namespace())))
+                    .await;
+                conn.finish().await;
+            }
+            Err(_) => conn.finish().await,
+        }
+        result
+    }
+
+    /// Creates the history table if needed and takes the namespace's lock.
+    async fn lock_history(
+        &self,
+        conn: &mut Conn,
+        sql: &Sql,
+        table_exists: bool,
+    ) -> Result<(), Error> {
+        if !table_exists {
+            let global = self.lock_key(None);
+            conn.lock(sql, &global, self.acquire_timeout).await?;
+            let created = conn.execute(sql.create_table(self.schema.as_deref())).await;
+            conn.unlock(sql, &global).await?;
+            created.map_err(|e| self.write_error("cannot create the history table", e))?;
+        }
+        conn.lock(
+            sql,
+            &self.lock_key(Some(self.namespace())),
+            self.acquire_timeout,
+        )
+        .await
+    }
+
+    /// A failed write: on SQLite, waiting for another connection's write lock past
+    /// `acquire_timeout` is a lock timeout, not a database error.
+    fn write_error(&self, context: &str, e: sqlx::Error) -> Error {
+        if self.migrations.dialect() == Dialect::Sqlite && crate::backend::is_busy(&e) {
+            return crate::backend::lock_timeout(self.acquire_timeout).with_source(e);
+        }
+        Error::database(context, e)
+    }
+
+    /// The history table named with its schema, so that a migration that changes the session's
+    /// `search_path` (as pg_dump output does) or current database cannot move it.
+    async fn pin_schema(&self, conn: &mut Conn, sql: Sql) -> Result<Sql, Error> {
+        if self.schema.is_some() {
+            return Ok(sql);
+        }
+        let Some(query) = sql.current_schema() else {
+            return Ok(sql);
+        };
+        let schema = conn
+            .strings(query.to_owned())
+            .await
+            .map_err(|e| Error::database("cannot read the current schema", e))?;
+        Ok(match schema.into_iter().next() {
+            Some(schema) => Sql::new(sql.dialect, Some(&schema), &self.table),
+            None => sql,
+        })
+    }
+
+    async fn slow_path(
+        &self,
+        conn: &mut Conn,
+        sql: &mut Sql,
+        table_exists: bool,
+    ) -> Result<Report, Error> {
+        *sql = self.pin_schema(conn, sql.clone()).await?;
+        let sql = &*sql;
+        self.lock_history(conn, sql, table_exists).await?;
+        if let Some(timeout) = self.statement_timeout {
+            let ms = timeout.as_millis();
+            let set = match sql.dialect {
+                Dialect::Postgres => Some(format!(
+                    "SET statement_timeout = {ms}; SET lock_timeout = {ms}"
+                )),
+                Dialect::Mysql => Some(format!(
+                    "SET SESSION lock_wait_timeout = {}",
+                    timeout.as_secs().max(1)
+                )),
+                Dialect::Sqlite => None,
+            };
+            if let Some(set) = set {
+                conn.execute(set)
+                    .await
+                    .map_err(|e| Error::database("cannot set the statement timeout", e))?;
+            }
+        }
+        self.upgrade_history(conn, sql).await?;
+        // SQLite reads the history, the tables and their emptiness in one snapshot.
+        let snapshot = sql.dialect == Dialect::Sqlite;
+        if snapshot {
+            conn.execute("BEGIN".to_owned())
+                .await
+                .map_err(|e| Error::database("cannot read the history", e))?;
+        }
+        let checked = self.read_and_check(conn, sql).await;
+        if snapshot {
+            let _ = conn.execute("ROLLBACK".to_owned()).await;
+        }
+        let (history, checked) = checked?;
+        let checked = checked?;
+        self.warn_unused_consents(&checked.pending);
+        let mut applied = summary::applied_map(&history);
+        let mut report = Report::default();
+        let count = checked.pending.len();
+        for (i, (migration, waiver)) in checked.pending.iter().enumerate() {
+            if let Some(done) = self
+                .apply(conn, sql, migration, waiver, &mut applied, i + 1 == count)
+                .await?
+            {
+                report.applied.push(done);
+            }
+        }
+        if checked.pending.is_empty() {
+            // Nothing ran, but the summary row was missing or stale (an older format, a
+            // baseline): rewrite it so the next boot is one statement.
+            let summary = summary::of_applied(&applied);
+            let text = self.transaction(sql, sql.put_summary(self.namespace(), &summary));
+            conn.execute(text)
+                .await
+                .map_err(|e| self.write_error("cannot update the history summary", e))?;
+        }
+        Ok(report)
+    }
+
+    fn transaction(&self, sql: &Sql, body: String) -> String {
+        match sql.dialect {
+            Dialect::Mysql => format!("START TRANSACTION;\n{body};\nCOMMIT"),
+            Dialect::Sqlite => format!("BEGIN IMMEDIATE;\n{body};\nCOMMIT"),
+            Dialect::Postgres => format!("BEGIN;\n{body};\nCOMMIT"),
+        }
+    }
+
+    async fn read_history(&self, conn: &mut Conn, sql: &Sql) -> Result<Vec<HistoryRow>, Error> {
+        conn.history(sql.history(self.namespace()))
+            .await
+            .map_err(|e| Error::database("cannot read the history", e))
+    }
+
+    #[allow(clippy::type_complexity)]
+    async fn read_and_check(
+        &self,
+        conn: &mut Conn,
+        sql: &Sql,
+    ) -> Result<(Vec<HistoryRow>, Result<check::Checked<'a>, Error>), Error> {
+        let history = self.read_history(conn, sql).await?;
+        let checked = self.check(conn, sql, &history).await;
+        Ok((history, checked))
+    }
+}
