@@ -883,6 +883,47 @@ mod tests {
     }
 
     #[test]
+    fn unseen_data_changes_are_denied_until_acknowledged() {
+        let pg = Options {
+            dialect: Some(Dialect::Postgres),
+            ..Default::default()
+        };
+        let denied = Folder::from_fixture(
+            "-- file: 1_a.sql\nCREATE TABLE a (id int);\n-- file: 2_b.sql\nDO $$ BEGIN DELETE FROM a; END $$;\nSELECT archive_a();\n",
+        );
+        let a = check(
+            &denied,
+            &pg,
+            &[
+                "error opaque-data-change 2_b.sql:1",
+                "error opaque-data-change 2_b.sql:2",
+            ],
+        );
+        let help = a.diagnostics[0].help.as_deref().unwrap();
+        assert!(help.contains("allow opaque-data-change"), "{help}");
+        // Acknowledged: notes, and still data-loss hazards the runtime asks consent for.
+        let acknowledged = Folder::from_fixture(
+            "-- file: 1_a.sql\nCREATE TABLE a (id int);\n-- file: 2_b.sql\n\
+             -- driftless: allow opaque-data-change: the block only empties a scratch table\n\
+             DO $$ BEGIN DELETE FROM a; END $$;\n\
+             -- driftless: allow opaque-data-change: archive_a moves rows, checked by hand\n\
+             SELECT archive_a();\n",
+        );
+        let a = check(&acknowledged, &pg, &[]);
+        let hazards: Vec<_> = a.migrations[1]
+            .statements
+            .iter()
+            .flat_map(|s| &s.hazards)
+            .collect();
+        assert_eq!(hazards.len(), 2);
+        assert!(
+            hazards
+                .iter()
+                .all(|h| h.is_data_loss() && h.empty_table.is_none())
+        );
+    }
+
+    #[test]
     fn unused_allow_and_unparsed_statements() {
         let pg = Options {
             dialect: Some(Dialect::Postgres),

@@ -215,6 +215,10 @@ codes! {
     LossyTypeChange = "lossy-type-change", DataLoss, Deny, true;
     /// Dropping a value of an enum type.
     DropEnumValue = "drop-enum-value", DataLoss, Deny, true;
+    /// A statement whose effect on data the analysis cannot see (DO block, call, EXECUTE, ...).
+    OpaqueDataChange = "opaque-data-change", DataLoss, Deny, true;
+    /// REPLACE INTO or INSERT OR REPLACE on an existing table deletes conflicting rows.
+    ReplaceInto = "replace-into", DataLoss, Deny, true;
     /// Adding a NOT NULL column without a default to an existing table.
     AddNotNullColumn = "add-not-null-column", MayFail, Warn, true;
     /// SET NOT NULL, a unique index or constraint, or a CHECK on existing data.

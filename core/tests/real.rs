@@ -109,3 +109,25 @@ fn sqlite_sqlx_notes() {
     assert_eq!(rebuild.len(), 1, "{w:#?}");
     assert!(rebuild[0].starts_with("drop-column"), "{w:#?}");
 }
+
+#[test]
+fn real_histories_have_no_unseen_data_changes() {
+    // Guarded `CREATE TYPE`/`CREATE ROLE` DO blocks, diesel's helper call, triggers and
+    // procedures that are only created: none of them may need an acknowledgement.
+    for (name, dialect) in [
+        ("pg_sqlx_newsletter", Dialect::Postgres),
+        ("pg_prisma_workspace", Dialect::Postgres),
+        ("pg_diesel_forum", Dialect::Postgres),
+        ("mysql_flat_shop", Dialect::Mysql),
+        ("sqlite_sqlx_notes", Dialect::Sqlite),
+    ] {
+        let a = adopt(name, dialect);
+        let unseen: Vec<String> = a
+            .diagnostics
+            .iter()
+            .filter(|d| matches!(d.code.as_str(), "opaque-data-change" | "replace-into"))
+            .map(|d| a.render(d, name))
+            .collect();
+        assert!(unseen.is_empty(), "{name}:\n{}", unseen.join("\n"));
+    }
+}

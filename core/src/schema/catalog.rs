@@ -1,7 +1,10 @@
 //! The in-memory database a replay builds: schemas, tables, columns, constraints, indexes,
-//! views, types and sequences, keyed by names compared the way the dialect compares them.
+//! views, types, sequences, triggers and routines, keyed by names compared the way the dialect
+//! compares them.
 
 use std::collections::HashMap;
+
+use super::opaque::{Effect, Routines};
 
 /// A name as the database compares it: PostgreSQL's folded spelling, or the lowercase spelling
 /// for MySQL and SQLite. `schema` is `None` for the default schema.
@@ -118,6 +121,19 @@ pub(crate) struct Type {
     pub created_in: usize,
 }
 
+/// A trigger (tracked for SQLite, whose triggers a migration's DML fires).
+#[derive(Debug, Clone)]
+pub(crate) struct Trigger {
+    pub name: String,
+    /// The table it is on.
+    pub table: Key,
+    /// Fires on INSERT, UPDATE, DELETE.
+    pub events: [bool; 3],
+    /// What its body may do to data; `None` when it changes none.
+    pub effect: Option<Effect>,
+    pub created_in: usize,
+}
+
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Catalog {
     /// Schemas by key (the default schema is not listed).
@@ -129,6 +145,10 @@ pub(crate) struct Catalog {
     pub indexes: HashMap<Key, Index>,
     pub types: HashMap<Key, Type>,
     pub sequences: HashMap<Key, Simple>,
+    /// Triggers by key (SQLite only).
+    pub triggers: HashMap<Key, Trigger>,
+    /// Functions and procedures created so far, by lowercase name, with what their body may do.
+    pub routines: Routines,
     /// Whether any table has a constraint or index whose name the database generated.
     pub any_anonymous: bool,
 }
@@ -147,11 +167,17 @@ impl Catalog {
     pub fn remove_table(&mut self, key: &Key) -> Option<Table> {
         let table = self.tables.remove(key)?;
         self.indexes.retain(|_, index| index.table != *key);
+        self.triggers.retain(|_, trigger| trigger.table != *key);
         Some(table)
     }
 
-    /// Points the indexes of table `from` at `to`.
+    /// Points the indexes and triggers of table `from` at `to`.
     pub fn move_indexes(&mut self, from: &Key, to: &Key) {
+        for trigger in self.triggers.values_mut() {
+            if trigger.table == *from {
+                trigger.table = to.clone();
+            }
+        }
         let moved: Vec<Key> = self
             .indexes
             .iter()
@@ -185,6 +211,8 @@ impl Catalog {
         self.views.retain(|key, _| !inside(key));
         self.types.retain(|key, _| !inside(key));
         self.sequences.retain(|key, _| !inside(key));
+        self.triggers
+            .retain(|key, trigger| !inside(key) && !inside(&trigger.table));
         self.indexes
             .retain(|key, index| !inside(key) && !inside(&index.table));
     }

@@ -81,6 +81,105 @@ pub(crate) fn words(text: &str, mut f: impl FnMut(&str, Place)) {
     }
 }
 
+/// A token of [`tokens`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Token<'a> {
+    /// A bare word (keyword or identifier).
+    Word(&'a str),
+    /// A quoted identifier's name (`"x"`, `` `x` ``, `[x]`).
+    Quoted(&'a str),
+    /// The content of a string literal (`''` undoubled) or of a dollar-quoted body.
+    Str(std::borrow::Cow<'a, str>),
+    /// A number.
+    Number,
+    /// Any other character that is not blank (`;`, `(`, `.`, `:`, `|`, ...).
+    Punct(u8),
+}
+
+/// The tokens of `text`, comments left out. `hash_comments`: `#` starts a comment to the end of
+/// the line (MySQL). Never fails: an unterminated literal runs to the end of the text.
+pub(crate) fn tokens(text: &str, hash_comments: bool) -> Vec<Token<'_>> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        match b {
+            b'-' if bytes.get(i + 1) == Some(&b'-') => {
+                i = find(bytes, i + 2, b"\n").unwrap_or(bytes.len());
+            }
+            b'#' if hash_comments => {
+                i = find(bytes, i + 1, b"\n").unwrap_or(bytes.len());
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                i = find(bytes, i + 2, b"*/").map_or(bytes.len(), |e| e + 2);
+            }
+            b'\'' => {
+                let end = closing(bytes, i + 1, b'\'');
+                let raw = &text[i + 1..end.min(text.len())];
+                let content = if raw.contains("''") {
+                    std::borrow::Cow::Owned(raw.replace("''", "'"))
+                } else {
+                    std::borrow::Cow::Borrowed(raw)
+                };
+                out.push(Token::Str(content));
+                i = end + 1;
+            }
+            b'"' | b'`' => {
+                let end = closing(bytes, i + 1, b);
+                out.push(Token::Quoted(&text[i + 1..end.min(text.len())]));
+                i = end + 1;
+            }
+            b'$' => {
+                let mut t = i + 1;
+                while t < bytes.len() && (bytes[t].is_ascii_alphanumeric() || bytes[t] == b'_') {
+                    t += 1;
+                }
+                let is_quote = t < bytes.len()
+                    && bytes[t] == b'$'
+                    && (t == i + 1 || !bytes[i + 1].is_ascii_digit());
+                if is_quote {
+                    let tag = &bytes[i..=t];
+                    let body_start = t + 1;
+                    let body_end = find(bytes, body_start, tag).unwrap_or(bytes.len());
+                    out.push(Token::Str(std::borrow::Cow::Borrowed(
+                        &text[body_start..body_end],
+                    )));
+                    i = (body_end + tag.len()).min(bytes.len());
+                } else {
+                    // A parameter (`$1`).
+                    out.push(Token::Number);
+                    i = t;
+                }
+            }
+            _ if b.is_ascii_digit() => {
+                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'.') {
+                    i += 1;
+                }
+                out.push(Token::Number);
+            }
+            _ if b.is_ascii_alphabetic() || b == b'_' || b >= 0x80 => {
+                let start = i;
+                while i < bytes.len()
+                    && (bytes[i].is_ascii_alphanumeric()
+                        || bytes[i] == b'_'
+                        || bytes[i] == b'$'
+                        || bytes[i] >= 0x80)
+                {
+                    i += 1;
+                }
+                out.push(Token::Word(&text[start..i]));
+            }
+            _ if b.is_ascii_whitespace() => i += 1,
+            _ => {
+                out.push(Token::Punct(b));
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
 /// The words inside a string or body: everything that looks like an identifier, quoted or not.
 fn inner_words(text: &str, f: &mut impl FnMut(&str, Place)) {
     for word in text.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$')) {

@@ -8,6 +8,7 @@
 
 mod catalog;
 mod lex;
+mod opaque;
 mod replay;
 #[cfg(test)]
 mod tests;

@@ -5,19 +5,22 @@ use std::ops::Range;
 
 use sqlparser::ast::{
     AlterColumnOperation, AlterIndexOperation, AlterTable, AlterTableOperation, AlterType,
-    AlterTypeOperation, AlterViewOperation, AssignmentTarget, ColumnDef, ColumnOption, CreateIndex,
-    CreateTable, CreateTableLikeKind, CreateView, DataType, Expr, FromTable, Ident, IndexColumn,
-    Insert, ObjectName, ObjectType, RenameTableNameKind, SchemaName, SelectItem, SetExpr, Spanned,
-    Statement, TableConstraint, TableFactor, TableObject, UserDefinedTypeRepresentation,
+    AlterTypeOperation, AlterViewOperation, AssignmentTarget, BinaryOperator, ColumnDef,
+    ColumnOption, CreateIndex, CreateTable, CreateTableLikeKind, CreateView, DataType, Delete,
+    Expr, FromTable, Ident, IndexColumn, Insert, ObjectName, ObjectType, Query,
+    RenameTableNameKind, SchemaName, SelectItem, SetExpr, Spanned, SqliteOnConflict, Statement,
+    TableConstraint, TableFactor, TableObject, UnaryOperator, Update,
+    UserDefinedTypeRepresentation, Value,
 };
 use sqlparser::dialect::{MySqlDialect, PostgreSqlDialect, SQLiteDialect};
 use sqlparser::parser::Parser;
 use sqlparser::tokenizer::Span;
 
 use super::catalog::{
-    Catalog, Column, Constraint, ConstraintKind, Index, Key, Name, Simple, Table, Type,
+    Catalog, Column, Constraint, ConstraintKind, Index, Key, Name, Simple, Table, Trigger, Type,
 };
-use super::lex::{self, Place};
+use super::lex::{self, Place, Token};
+use super::opaque::{self, Effect, Scan};
 use super::types::{self, Change, Ty};
 use super::{Finding, Hazard, MigrationFacts, MigrationInput, Replay, StatementFacts};
 use crate::diagnostic::Code;
@@ -153,6 +156,133 @@ enum Certainty {
     Extern,
 }
 
+/// A trigger's event, indexing [`Trigger::events`].
+#[derive(Debug, Clone, Copy)]
+enum TriggerEvent {
+    Insert = 0,
+    Update = 1,
+    Delete = 2,
+}
+
+impl TriggerEvent {
+    fn as_str(self) -> &'static str {
+        match self {
+            TriggerEvent::Insert => "insert",
+            TriggerEvent::Update => "update",
+            TriggerEvent::Delete => "delete",
+        }
+    }
+}
+
+/// The routine name of a possibly qualified `schema.name`.
+fn routine_name(name: &str) -> &str {
+    name.rsplit('.').next().unwrap_or(name)
+}
+
+/// Why a DELETE or UPDATE reaches every row (or arbitrary ones).
+enum How {
+    NoWhere,
+    /// A WHERE that is true whatever the row holds (`where true`, `where 1 = 1`).
+    AlwaysTrue,
+    /// No WHERE, but a LIMIT (MySQL): that many rows, whichever the database picks.
+    Limit(String),
+}
+
+/// Whether a WHERE is true for every row: constant-true (`true`, `1`, `'a' = 'a'`, `not
+/// false`), or a column compared with itself (`x = x`; false only where `x` is NULL).
+fn always_true(expr: &Expr) -> bool {
+    match expr {
+        Expr::Nested(inner) => always_true(inner),
+        Expr::UnaryOp {
+            op: UnaryOperator::Not,
+            expr,
+        } => always_false(expr),
+        Expr::BinaryOp { left, op, right } => match op {
+            BinaryOperator::Or => always_true(left) || always_true(right),
+            BinaryOperator::And => always_true(left) && always_true(right),
+            BinaryOperator::Eq | BinaryOperator::GtEq | BinaryOperator::LtEq
+                if left == right
+                    && matches!(
+                        left.as_ref(),
+                        Expr::Identifier(_) | Expr::CompoundIdentifier(_)
+                    ) =>
+            {
+                true
+            }
+            _ => compare(left, op, right) == Some(true),
+        },
+        _ => truth(expr) == Some(true),
+    }
+}
+
+/// Whether a WHERE is false for every row (the operand of a `NOT` that is always true).
+fn always_false(expr: &Expr) -> bool {
+    match expr {
+        Expr::Nested(inner) => always_false(inner),
+        Expr::UnaryOp {
+            op: UnaryOperator::Not,
+            expr,
+        } => always_true(expr),
+        Expr::BinaryOp { left, op, right } => match op {
+            BinaryOperator::Or => always_false(left) && always_false(right),
+            BinaryOperator::And => always_false(left) || always_false(right),
+            _ => compare(left, op, right) == Some(false),
+        },
+        _ => truth(expr) == Some(false),
+    }
+}
+
+/// The truth of a constant: `true`/`false`, or a number (MySQL and SQLite read `where 1`).
+fn truth(expr: &Expr) -> Option<bool> {
+    match expr {
+        Expr::Nested(inner) => truth(inner),
+        Expr::Value(value) => match &value.value {
+            Value::Boolean(b) => Some(*b),
+            Value::Number(n, _) => n.parse::<f64>().ok().map(|n| n != 0.0),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// A comparison of two constants of the same kind, evaluated.
+fn compare(left: &Expr, op: &BinaryOperator, right: &Expr) -> Option<bool> {
+    fn constant(expr: &Expr) -> Option<&Value> {
+        match expr {
+            Expr::Nested(inner) => constant(inner),
+            Expr::Value(value) => Some(&value.value),
+            _ => None,
+        }
+    }
+    let ordering = match (constant(left)?, constant(right)?) {
+        (Value::Number(a, _), Value::Number(b, _)) => a
+            .parse::<f64>()
+            .ok()?
+            .partial_cmp(&b.parse::<f64>().ok()?)?,
+        (Value::SingleQuotedString(a), Value::SingleQuotedString(b))
+        | (Value::DoubleQuotedString(a), Value::DoubleQuotedString(b)) => a.cmp(b),
+        (Value::Boolean(a), Value::Boolean(b)) => a.cmp(b),
+        _ => return None,
+    };
+    use std::cmp::Ordering::{Equal, Greater, Less};
+    Some(match op {
+        BinaryOperator::Eq => ordering == Equal,
+        BinaryOperator::NotEq => ordering != Equal,
+        BinaryOperator::Lt => ordering == Less,
+        BinaryOperator::LtEq => ordering != Greater,
+        BinaryOperator::Gt => ordering == Greater,
+        BinaryOperator::GtEq => ordering != Less,
+        _ => return None,
+    })
+}
+
+/// The object of a hazard whose effect the replay cannot see: a name in angle brackets
+/// (`<do block>`, `<function archive>`) that no created table can have (see
+/// docs/diagnostics.md, `opaque-data-change`).
+fn unseen_object(label: &str) -> Object {
+    Object::new(ObjectKind::Table, None, &format!("<{label}>"))
+}
+
 fn object(kind: ObjectKind, schema: &Option<String>, name: &str) -> Object {
     Object::new(kind, schema.as_deref(), name)
 }
@@ -241,6 +371,7 @@ impl Replay {
             Dialect::Mysql => Parser::parse_sql(&MySqlDialect {}, st.text),
             Dialect::Sqlite => Parser::parse_sql(&SQLiteDialect {}, st.text),
         };
+        self.unseen(run, st, parsed.as_deref().ok());
         match parsed {
             Ok(statements) => {
                 for statement in &statements {
@@ -480,54 +611,25 @@ impl Replay {
             }
             Statement::Truncate(truncate) => {
                 for target in &truncate.table_names {
-                    self.emptying(run, st, &target.name, Code::Truncate, truncate.if_exists);
+                    self.emptying(
+                        run,
+                        st,
+                        &target.name,
+                        Code::Truncate,
+                        truncate.if_exists,
+                        &How::NoWhere,
+                    );
                 }
             }
-            Statement::Delete(delete) => {
-                if delete.selection.is_some() || delete.limit.is_some() || delete.using.is_some() {
-                    return;
-                }
-                let from = match &delete.from {
-                    FromTable::WithFromKeyword(from) | FromTable::WithoutKeyword(from) => from,
-                };
-                let mut targets: Vec<&ObjectName> = delete.tables.iter().collect();
-                if targets.is_empty()
-                    && from.len() == 1
-                    && from[0].joins.is_empty()
-                    && let TableFactor::Table { name, .. } = &from[0].relation
-                {
-                    targets.push(name);
-                }
-                for name in targets {
-                    self.emptying(run, st, name, Code::DeleteWithoutWhere, false);
-                }
-            }
-            Statement::Update(update) => {
-                if update.selection.is_some() || update.limit.is_some() {
-                    return;
-                }
-                let TableFactor::Table { name, .. } = &update.table.relation else {
-                    return;
-                };
-                // A backfill of columns added in this same migration overwrites nothing that
-                // existed before it.
-                let target = self.name(st, name);
-                let migration = self.migration;
-                if let Some(table) = self.catalog.tables.get(&target.key) {
-                    let backfill = update.assignments.iter().all(|a| match &a.target {
-                        AssignmentTarget::ColumnName(column) => column
-                            .0
-                            .last()
-                            .and_then(|p| p.as_ident())
-                            .and_then(|i| table.column(&self.ident_key(i)))
-                            .is_some_and(|c| c.created_in == migration),
-                        AssignmentTarget::Tuple(_) => false,
-                    });
-                    if backfill {
-                        return;
-                    }
-                }
-                self.emptying(run, st, name, Code::UpdateWithoutWhere, false);
+            Statement::Delete(delete) => self.delete(run, st, delete),
+            Statement::Update(update) => self.update(run, st, update),
+            Statement::Query(query) => self.query_dml(run, st, query),
+            Statement::DropTrigger(drop) if self.dialect == Dialect::Sqlite => {
+                let name = self.name(st, &drop.trigger_name);
+                self.catalog.triggers.remove(&Key {
+                    schema: None,
+                    name: name.key.name,
+                });
             }
             Statement::Insert(insert) => self.insert(run, st, insert),
             _ => {}
@@ -2428,7 +2530,7 @@ impl Replay {
         }
     }
 
-    /// TRUNCATE, and DELETE or UPDATE without WHERE.
+    /// TRUNCATE, and DELETE or UPDATE without WHERE (`how`).
     fn emptying(
         &mut self,
         run: &mut Run<'_>,
@@ -2436,14 +2538,29 @@ impl Replay {
         name: &ObjectName,
         code: Code,
         if_exists: bool,
+        how: &How,
     ) {
         let name = self.name(st, name);
-        let message = |table: &str| match code {
-            Code::Truncate => format!("truncating table `{table}` deletes all its rows"),
-            Code::DeleteWithoutWhere => {
+        let message = |table: &str| match (code, how) {
+            (Code::Truncate, _) => format!("truncating table `{table}` deletes all its rows"),
+            (Code::DeleteWithoutWhere, How::NoWhere) => {
                 format!("deleting from `{table}` without `where` removes all its rows")
             }
-            _ => format!("updating `{table}` without `where` overwrites every row"),
+            (Code::DeleteWithoutWhere, How::AlwaysTrue) => format!(
+                "deleting from `{table}` with a `where` that is always true removes all its rows"
+            ),
+            (Code::DeleteWithoutWhere, How::Limit(n)) => format!(
+                "deleting from `{table}` without `where` removes up to {n} of its rows, \
+                 whichever the database picks"
+            ),
+            (_, How::NoWhere) => format!("updating `{table}` without `where` overwrites every row"),
+            (_, How::AlwaysTrue) => format!(
+                "updating `{table}` with a `where` that is always true overwrites every row"
+            ),
+            (_, How::Limit(n)) => format!(
+                "updating `{table}` without `where` overwrites up to {n} rows, whichever the \
+                 database picks"
+            ),
         };
         match self.catalog.tables.get(&name.key) {
             Some(table) => {
@@ -2483,11 +2600,342 @@ impl Replay {
         }
     }
 
+    /// `REPLACE INTO` / `INSERT OR REPLACE`: rows that conflict with new ones are deleted.
+    fn replacing(&mut self, run: &mut Run<'_>, st: &Stmt<'_>, into: &Name) {
+        let message = |table: &str| {
+            format!(
+                "`replace` into `{table}` deletes every existing row that conflicts with a new \
+                 one on its primary key or a unique index"
+            )
+        };
+        match self.catalog.tables.get(&into.key) {
+            Some(table) if table.created_in < self.migration => {
+                let obj = table_object(table);
+                let message = message(&display(table));
+                self.hazard(run, st, Code::ReplaceInto, obj.clone(), Some(obj), message);
+            }
+            Some(_) => {}
+            None if !self.catalog.views.contains_key(&into.key)
+                && self.certainty(&into.key, None) != Certainty::Certain =>
+            {
+                let obj = object(ObjectKind::Table, &into.schema, &into.name);
+                let message = message(&into.display());
+                self.hazard(run, st, Code::ReplaceInto, obj.clone(), Some(obj), message);
+            }
+            None => {}
+        }
+    }
+
+    fn delete(&mut self, run: &mut Run<'_>, st: &Stmt<'_>, delete: &Delete) {
+        let from = match &delete.from {
+            FromTable::WithFromKeyword(from) | FromTable::WithoutKeyword(from) => from,
+        };
+        let mut targets: Vec<&ObjectName> = delete.tables.iter().collect();
+        if targets.is_empty()
+            && from.len() == 1
+            && from[0].joins.is_empty()
+            && let TableFactor::Table { name, .. } = &from[0].relation
+        {
+            targets.push(name);
+        }
+        // Triggers fire whatever the WHERE.
+        for name in &targets {
+            self.fired_triggers(run, st, name, TriggerEvent::Delete);
+        }
+        if delete.using.is_some() {
+            return;
+        }
+        let Some(how) = self.reach(delete.selection.as_ref(), delete.limit.as_ref()) else {
+            return;
+        };
+        for name in targets {
+            self.emptying(run, st, name, Code::DeleteWithoutWhere, false, &how);
+        }
+    }
+
+    fn update(&mut self, run: &mut Run<'_>, st: &Stmt<'_>, update: &Update) {
+        let TableFactor::Table { name, .. } = &update.table.relation else {
+            return;
+        };
+        self.fired_triggers(run, st, name, TriggerEvent::Update);
+        let Some(how) = self.reach(update.selection.as_ref(), update.limit.as_ref()) else {
+            return;
+        };
+        // A backfill of columns added in this same migration overwrites nothing that
+        // existed before it.
+        let target = self.name(st, name);
+        let migration = self.migration;
+        if let Some(table) = self.catalog.tables.get(&target.key) {
+            let backfill = update.assignments.iter().all(|a| match &a.target {
+                AssignmentTarget::ColumnName(column) => column
+                    .0
+                    .last()
+                    .and_then(|p| p.as_ident())
+                    .and_then(|i| table.column(&self.ident_key(i)))
+                    .is_some_and(|c| c.created_in == migration),
+                AssignmentTarget::Tuple(_) => false,
+            });
+            if backfill {
+                return;
+            }
+        }
+        self.emptying(run, st, name, Code::UpdateWithoutWhere, false, &how);
+    }
+
+    /// Whether a DELETE or UPDATE with this WHERE and LIMIT reaches rows it does not choose:
+    /// no WHERE (or one that is always true), with or without a LIMIT.
+    fn reach(&self, selection: Option<&Expr>, limit: Option<&Expr>) -> Option<How> {
+        if selection.is_some_and(|w| !always_true(w)) {
+            return None;
+        }
+        match limit {
+            Some(limit) if truth(limit) == Some(false) => None,
+            Some(limit) => Some(How::Limit(limit.to_string())),
+            None if selection.is_some() => Some(How::AlwaysTrue),
+            None => Some(How::NoWhere),
+        }
+    }
+
+    /// DELETE, UPDATE and INSERT inside a query (`WITH d AS (DELETE ... RETURNING *) SELECT`),
+    /// replayed like statements of their own.
+    fn query_dml(&mut self, run: &mut Run<'_>, st: &Stmt<'_>, query: &Query) {
+        if let Some(with) = &query.with {
+            for cte in &with.cte_tables {
+                self.query_dml(run, st, &cte.query);
+            }
+        }
+        self.set_expr_dml(run, st, &query.body);
+    }
+
+    fn set_expr_dml(&mut self, run: &mut Run<'_>, st: &Stmt<'_>, body: &SetExpr) {
+        match body {
+            SetExpr::Insert(statement)
+            | SetExpr::Update(statement)
+            | SetExpr::Delete(statement) => {
+                self.apply(run, st, statement);
+            }
+            SetExpr::Query(query) => self.query_dml(run, st, query),
+            SetExpr::SetOperation { left, right, .. } => {
+                self.set_expr_dml(run, st, left);
+                self.set_expr_dml(run, st, right);
+            }
+            _ => {}
+        }
+    }
+
+    /// SQLite: DML on a table whose trigger for that event changes data. Not a hazard when
+    /// the table and the trigger were both created in this migration (an initial seed).
+    fn fired_triggers(
+        &mut self,
+        run: &mut Run<'_>,
+        st: &Stmt<'_>,
+        table: &ObjectName,
+        event: TriggerEvent,
+    ) {
+        if self.dialect != Dialect::Sqlite || self.catalog.triggers.is_empty() {
+            return;
+        }
+        let name = self.name(st, table);
+        let migration = self.migration;
+        let new_table = self
+            .catalog
+            .tables
+            .get(&name.key)
+            .is_some_and(|t| t.created_in == migration);
+        let mut fired: Vec<(&Trigger, &Effect)> = self
+            .catalog
+            .triggers
+            .values()
+            .filter(|t| t.table == name.key && t.events[event as usize])
+            .filter(|t| !(new_table && t.created_in == migration))
+            .filter_map(|t| t.effect.as_ref().map(|e| (t, e)))
+            .collect();
+        fired.sort_by(|a, b| a.0.name.cmp(&b.0.name));
+        let hazards: Vec<(Object, String)> = fired
+            .into_iter()
+            .map(|(trigger, effect)| {
+                (
+                    unseen_object(&format!("trigger {}", trigger.name)),
+                    format!(
+                        "this `{}` fires trigger `{}` on `{}`, which {}; driftless cannot see \
+                         which rows it changes, so it may delete or overwrite data",
+                        event.as_str(),
+                        trigger.name,
+                        name.display(),
+                        effect.describe()
+                    ),
+                )
+            })
+            .collect();
+        for (object, message) in hazards {
+            self.hazard(run, st, Code::OpaqueDataChange, object, None, message);
+        }
+    }
+
+    /// What the replay learns from a statement's tokens, parsed or not: routines and triggers
+    /// it defines, and data changes it cannot see (`DO`, `CALL`, `EXECUTE`, calls of
+    /// functions, `PRAGMA writable_schema`).
+    fn unseen(&mut self, run: &mut Run<'_>, st: &Stmt<'_>, parsed: Option<&[Statement]>) {
+        let toks = lex::tokens(st.text, self.dialect == Dialect::Mysql);
+        let lead = opaque::leading(&toks);
+        let scan = Scan::new(self.dialect, &self.catalog.routines);
+        let mut found: Option<(String, String)> = None;
+        match (self.dialect, lead.as_str()) {
+            (Dialect::Postgres, "DO") => {
+                if let Some(effect) = scan.do_block(&toks) {
+                    found = Some((
+                        "do block".to_owned(),
+                        format!(
+                            "this `do` block {}; driftless cannot see which rows it changes, so \
+                             it may delete or overwrite data",
+                            effect.describe()
+                        ),
+                    ));
+                }
+            }
+            (Dialect::Postgres | Dialect::Mysql, "CALL") => {
+                if let Some(Effect::Calls(name)) = scan.call(&toks, 1) {
+                    let extra = match scan.routine_effect(routine_name(&name)) {
+                        Some(effect) => format!(" (its body {})", effect.describe()),
+                        None => " (it is not defined in this folder)".to_owned(),
+                    };
+                    found = Some((
+                        format!("procedure {name}"),
+                        format!(
+                            "calling procedure `{name}` may delete or overwrite data: driftless \
+                             cannot see what it does{extra}"
+                        ),
+                    ));
+                }
+            }
+            (Dialect::Postgres | Dialect::Mysql, "EXECUTE") => {
+                // MariaDB's `EXECUTE IMMEDIATE 'sql'` is read; `EXECUTE name` is not followed.
+                let literal = match (toks.get(1), toks.get(2)) {
+                    (Some(Token::Word(w)), Some(Token::Str(text)))
+                        if w.eq_ignore_ascii_case("immediate") =>
+                    {
+                        Some(text.to_string())
+                    }
+                    _ => None,
+                };
+                match literal {
+                    Some(text) => {
+                        if let Some(effect) = scan.literal(&text) {
+                            found = Some((
+                                "execute".to_owned(),
+                                format!(
+                                    "`execute immediate` {}; driftless cannot see which rows it \
+                                     changes, so it may delete or overwrite data",
+                                    effect.describe()
+                                ),
+                            ));
+                        }
+                    }
+                    None => {
+                        let prepared = match toks.get(1) {
+                            Some(Token::Word(w)) => w.to_lowercase(),
+                            Some(Token::Quoted(q)) => (*q).to_owned(),
+                            _ => String::new(),
+                        };
+                        found = Some((
+                            format!("execute {prepared}").trim_end().to_owned(),
+                            format!(
+                                "`execute {prepared}` runs a prepared statement that driftless \
+                                 cannot see; it may delete or overwrite data"
+                            ),
+                        ));
+                    }
+                }
+            }
+            (Dialect::Postgres | Dialect::Mysql, "CREATE") => {
+                if let Some((name, effect)) = scan.routine(&toks) {
+                    self.catalog.routines.insert(name.to_lowercase(), effect);
+                }
+            }
+            (Dialect::Sqlite, "CREATE") => {
+                if let Some(def) = scan.sqlite_trigger(&toks) {
+                    let table = Key {
+                        schema: def
+                            .table
+                            .0
+                            .map(|s| s.to_lowercase())
+                            .and_then(|s| self.default_schema(s)),
+                        name: def.table.1.to_lowercase(),
+                    };
+                    let key = Key {
+                        schema: None,
+                        name: def.name.1.to_lowercase(),
+                    };
+                    let exists = self.catalog.triggers.contains_key(&key);
+                    if !exists {
+                        self.catalog.triggers.insert(
+                            key,
+                            Trigger {
+                                name: def.name.1,
+                                table,
+                                events: def.events,
+                                effect: def.effect,
+                                created_in: self.migration,
+                            },
+                        );
+                    }
+                }
+            }
+            (Dialect::Sqlite, "PRAGMA") if opaque::sets_writable_schema(&toks) => {
+                found = Some((
+                    "pragma writable_schema".to_owned(),
+                    "`pragma writable_schema` lets the migration edit the schema table directly; \
+                     driftless cannot see what that does, and it can corrupt or lose tables and \
+                     their data"
+                        .to_owned(),
+                ));
+            }
+            (Dialect::Postgres | Dialect::Mysql, _) => {
+                let query = match parsed {
+                    Some(statements) => statements.iter().any(|s| matches!(s, Statement::Query(_))),
+                    None => matches!(lead.as_str(), "SELECT" | "WITH" | "VALUES"),
+                };
+                if query && let Some(Effect::Calls(name)) = scan.calls(&toks, 0, toks.len(), false)
+                {
+                    let extra = match scan.routine_effect(routine_name(&name)) {
+                        Some(effect) => format!(" (its body {})", effect.describe()),
+                        None => " (it is not a known read-only built-in)".to_owned(),
+                    };
+                    found = Some((
+                        format!("function {name}"),
+                        format!(
+                            "calling function `{name}` may delete or overwrite data: driftless \
+                             cannot see what it does{extra}"
+                        ),
+                    ));
+                }
+            }
+            _ => {}
+        }
+        if let Some((label, message)) = found {
+            self.hazard(
+                run,
+                st,
+                Code::OpaqueDataChange,
+                unseen_object(&label),
+                None,
+                message,
+            );
+        }
+    }
+
     fn insert(&mut self, run: &mut Run<'_>, st: &Stmt<'_>, insert: &Insert) {
         let TableObject::TableName(target) = &insert.table else {
             return;
         };
         let into = self.name(st, target);
+        if let Some(source) = &insert.source {
+            self.query_dml(run, st, source);
+        }
+        self.fired_triggers(run, st, target, TriggerEvent::Insert);
+        if insert.replace_into || matches!(insert.or, Some(SqliteOnConflict::Replace)) {
+            self.replacing(run, st, &into);
+        }
         if !self.catalog.tables.contains_key(&into.key) {
             if !self.catalog.views.contains_key(&into.key) {
                 self.report(

@@ -10,6 +10,8 @@ use crate::object::{Object, ObjectKind};
 
 use Dialect::{Mysql, Postgres, Sqlite};
 
+mod opaque;
+
 /// Statement ranges of `sql`: split on `;` outside strings, quoted identifiers, comments and
 /// dollar-quoted bodies, trimmed. Enough for fixtures while the real splitter lives elsewhere.
 fn statements(sql: &str) -> Vec<Range<usize>> {
