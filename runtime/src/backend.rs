@@ -711,12 +711,15 @@ impl Sql {
         out
     }
 
-    /// Rows of format 1 that format 2 replaces: the namespace's summary at version 0.
-    pub(crate) fn old_summary(&self, namespace: &str) -> String {
+    /// The namespace's summary rows: format 2's at [`SUMMARY_VERSION`], and format 1's at
+    /// version 0 if an older driftless left one.
+    pub(crate) fn summaries(&self, namespace: &str) -> String {
         format!(
-            "SELECT checksum FROM {} WHERE namespace = {} AND version = 0 AND status = 'summary'",
+            "SELECT {} FROM {} WHERE namespace = {} AND status = 'summary' AND version IN ({}, 0)",
+            Sql::COLUMNS,
             self.table,
-            self.literal(namespace)
+            self.literal(namespace),
+            SUMMARY_VERSION
         )
     }
 

@@ -22,6 +22,7 @@ on_all! {
     a_table_filled_in_the_run_refuses_the_same_way => a_table_filled_in_the_run_refuses_the_same_way;
     history_written_after_search_path_changes => history_written_after_search_path_changes;
     error_has_a_source => error_has_a_source;
+    unseen_data_changes_need_consent => unseen_data_changes_need_consent;
 }
 
 /// A table with one row, applied as migration 1 of a fresh folder.
@@ -559,4 +560,44 @@ async fn postgres_percent_in_a_table_name() {
     let report = db.pool.run(load(&dir).migrator()).await.unwrap();
     assert_eq!(report.applied.len(), 1);
     db.drop_db().await;
+}
+
+/// Statements whose effect on data the analysis cannot see, or a WHERE that is always true:
+/// acknowledged in the file, they still need the operator's consent on a database with data,
+/// and none on a fresh one.
+async fn unseen_data_changes_need_consent(kind: Kind) {
+    let attacks: &[&str] = match kind {
+        Kind::Postgres => &[
+            "-- driftless: allow opaque-data-change: test\n\
+             DO $$ BEGIN EXECUTE 'DELETE FROM ' || 't'; END $$;\n",
+            "CREATE FUNCTION wipe() RETURNS void LANGUAGE sql AS 'DELETE FROM t';\n\
+             -- driftless: allow opaque-data-change: test\nSELECT wipe();\n",
+            "-- driftless: allow delete-without-where: test\n\
+             WITH d AS (DELETE FROM t RETURNING id) SELECT count(*) FROM d;\n",
+        ],
+        Kind::Mysql => &[
+            "-- driftless: allow delete-without-where: test\nDELETE FROM t LIMIT 5;\n",
+            "-- driftless: allow delete-without-where: test\nDELETE FROM t WHERE 1 = 1;\n",
+        ],
+        Kind::Sqlite => &[
+            "-- driftless: allow delete-without-where: test\nDELETE FROM t WHERE 1;\n",
+            "-- driftless: allow update-without-where: test\nUPDATE t SET id = 0 WHERE true;\n",
+        ],
+    };
+    for attack in attacks {
+        let Some((db, dir)) = with_row(kind).await else {
+            return;
+        };
+        std::fs::write(dir.join("0002_attack.sql"), attack).unwrap();
+        let m = load(&dir);
+        let err = db.pool.run(m.migrator()).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::ConsentRequired, "{attack}: {err}");
+        assert_eq!(db.pool.int("SELECT COUNT(*) FROM t WHERE id = 1").await, 1);
+        db.drop_db().await;
+        // A fresh database: no data existed, the whole folder applies.
+        let fresh = TestDb::new(kind).await.unwrap();
+        let report = fresh.pool.run(m.migrator()).await.unwrap();
+        assert_eq!(report.applied.len(), 2, "{attack}");
+        fresh.drop_db().await;
+    }
 }

@@ -22,6 +22,10 @@ const OTHER_TOOLS: &[(&str, &str)] = &[
     ("flyway_schema_history", "Flyway"),
 ];
 
+/// The code of statements whose effect on data the analysis cannot see (a `DO` block, a
+/// function call): created objects never waive it, since it names none.
+const OPAQUE: &str = "opaque-data-change";
+
 /// The outcome of checking a pending migration's hazards.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum Waiver {
@@ -310,8 +314,9 @@ impl<'a> Migrator<'a> {
         let mut empties = Vec::new();
         let mut any = false;
         for hazard in m.hazards() {
-            // Created earlier in the run: nothing that existed can be lost.
-            if ids.before_run(hazard.object()).is_none() {
+            // Created earlier in the run: nothing that existed can be lost. A statement whose
+            // effect the analysis cannot see names no object it could have created.
+            if hazard.code() != OPAQUE && ids.before_run(hazard.object()).is_none() {
                 continue;
             }
             let table = match hazard.empty_table() {

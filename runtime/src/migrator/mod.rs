@@ -455,7 +455,16 @@ impl<'a> Migrator<'a> {
                     .map_err(|e| Error::database("cannot set the statement timeout", e))?;
             }
         }
-        self.upgrade_history(conn, sql).await?;
+        // Another replica may have applied everything while this one waited for the lock.
+        let (current, old) = self.summaries(conn, sql).await?;
+        match old {
+            Some(old) => self.upgrade_history(conn, sql, &old).await?,
+            None if current.as_deref() == Some(&self.migrations.summary()) => {
+                self.warn_unused_consents(&[]);
+                return Ok(Report::default());
+            }
+            None => {}
+        }
         // SQLite reads the history, the tables and their emptiness in one snapshot.
         let snapshot = sql.dialect == Dialect::Sqlite;
         if snapshot {
@@ -481,10 +490,10 @@ impl<'a> Migrator<'a> {
                 report.applied.push(done);
             }
         }
-        if checked.pending.is_empty() {
+        let summary = summary::of_applied(&applied);
+        if checked.pending.is_empty() && current.as_deref() != Some(&summary) {
             // Nothing ran, but the summary row was missing or stale (an older format, a
             // baseline): rewrite it so the next boot is one statement.
-            let summary = summary::of_applied(&applied);
             let text = self.transaction(sql, sql.put_summary(self.namespace(), &summary));
             conn.execute(text)
                 .await

@@ -18,6 +18,25 @@ enum Repair {
 }
 
 impl<'a> Migrator<'a> {
+    /// The namespace's summary (format 2) and, if an older driftless left one, its format-1
+    /// summary.
+    pub(super) async fn summaries(
+        &self,
+        conn: &mut Conn,
+        sql: &Sql,
+    ) -> Result<(Option<String>, Option<String>), Error> {
+        let rows = conn
+            .history(sql.summaries(self.namespace()))
+            .await
+            .map_err(|e| Error::database("cannot read the history", e))?;
+        let find = |version: i64| {
+            rows.iter()
+                .find(|r| r.version == version)
+                .map(|r| r.checksum.clone())
+        };
+        Ok((find(crate::backend::SUMMARY_VERSION), find(0)))
+    }
+
     /// Reads the history and compares it with the embedded migrations. Read-only.
     pub async fn status<P: Pool>(self, pool: &P) -> Result<Status, Error> {
         let db = pool.__db();
@@ -160,7 +179,9 @@ impl<'a> Migrator<'a> {
         *sql = self.pin_schema(conn, sql.clone()).await?;
         let sql = &*sql;
         self.lock_history(conn, sql, false).await?;
-        self.upgrade_history(conn, sql).await?;
+        if let (_, Some(old)) = self.summaries(conn, sql).await? {
+            self.upgrade_history(conn, sql, &old).await?;
+        }
         let rows = self.read_history(conn, sql).await?;
         let ns = self.namespace();
         let mut applied = summary::applied_map(&rows);
@@ -238,16 +259,13 @@ impl<'a> Migrator<'a> {
     /// uses: writing the summary deleted that migration's row. The summary still proves whether
     /// version 0 was applied (it hashes every applied version with its checksum), so the row is
     /// restored when, and only when, the old summary matches the history with version 0 added.
-    pub(super) async fn upgrade_history(&self, conn: &mut Conn, sql: &Sql) -> Result<(), Error> {
+    pub(super) async fn upgrade_history(
+        &self,
+        conn: &mut Conn,
+        sql: &Sql,
+        old: &str,
+    ) -> Result<(), Error> {
         let ns = self.namespace();
-        let old = match conn.strings(sql.old_summary(ns)).await {
-            Ok(old) => old,
-            Err(e) if is_missing_table(&e) => return Ok(()),
-            Err(e) => return Err(Error::database("cannot read the history", e)),
-        };
-        let Some(old) = old.into_iter().next() else {
-            return Ok(());
-        };
         let rows = self.read_history(conn, sql).await?;
         let mut body = vec![sql.drop_old_summary(ns)];
         let zero = self.migrations.migrations().iter().find(|m| m.version == 0);

@@ -14,8 +14,13 @@ const COUNT: usize = 1000;
 const RUNS: usize = 21;
 
 fn write_folder(dir: &Path, lock: Option<driftless_core::Dialect>) {
+    write_first(dir, COUNT, lock);
+}
+
+/// A folder of the first `count` generated migrations.
+fn write_first(dir: &Path, count: usize, lock: Option<driftless_core::Dialect>) {
     std::fs::create_dir_all(dir).unwrap();
-    for i in 1..=COUNT {
+    for i in 1..=count {
         let sql = format!(
             "CREATE TABLE t{i} (id INTEGER PRIMARY KEY, v INTEGER);\nINSERT INTO t{i} VALUES (1, {i});\n"
         );
@@ -125,6 +130,114 @@ async fn postgres(server: &str, ours: &Migrations, sqlx_dir: &Path, rows: &mut V
     }
 }
 
+/// Replicas racing for the lock, and how many migrations they upgrade across.
+const REPLICAS: usize = 8;
+const RACE_FROM: usize = 10;
+const RACE_TO: usize = 100;
+const RACES: usize = 5;
+
+/// `REPLICAS` processes' worth of pools boot at once on a database at `RACE_FROM` migrations,
+/// with a binary of `RACE_TO`: the time until every replica is up, median of `RACES` races,
+/// driftless against sqlx (both wait on a PostgreSQL advisory lock).
+async fn postgres_race(server: &str, rows: &mut Vec<Row>) {
+    let base = server
+        .rsplit_once('/')
+        .map_or(server, |(b, _)| b)
+        .to_owned();
+    let mut admin = sqlx::PgConnection::connect(server).await.unwrap();
+    let folders = |tag: &str, lock| {
+        let from = temp(&format!("race_{tag}_{RACE_FROM}"));
+        let to = temp(&format!("race_{tag}_{RACE_TO}"));
+        write_first(&from, RACE_FROM, lock);
+        write_first(&to, RACE_TO, lock);
+        (from, to)
+    };
+    let (ours_from, ours_to) = folders("ours", Some(driftless_core::Dialect::Postgres));
+    let (sqlx_from, sqlx_to) = folders("sqlx", None);
+    let ours_from_m = Migrations::load(&ours_from).unwrap();
+    let ours_to_m = Migrations::load(&ours_to).unwrap();
+    let sqlx_from_m = sqlx::migrate::Migrator::new(sqlx_from.as_path())
+        .await
+        .unwrap();
+    let sqlx_to_m = sqlx::migrate::Migrator::new(sqlx_to.as_path())
+        .await
+        .unwrap();
+    let mut t_ours = Vec::new();
+    let mut t_sqlx = Vec::new();
+    for race in 0..RACES {
+        for ours in [true, false] {
+            let name = format!("dl_bench_{}_race{race}_{ours}", std::process::id());
+            sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .execute(&mut admin)
+                .await
+                .unwrap();
+            let url = format!("{base}/{name}");
+            let setup = sqlx::PgPool::connect(&url).await.unwrap();
+            if ours {
+                ours_from_m.migrate(&setup).await.unwrap();
+            } else {
+                sqlx_from_m.run(&setup).await.unwrap();
+            }
+            setup.close().await;
+            let mut pools = Vec::new();
+            let replicas = std::env::var("DRIFTLESS_RACE_REPLICAS")
+                .ok()
+                .and_then(|r| r.parse().ok())
+                .unwrap_or(REPLICAS);
+            for _ in 0..replicas {
+                let pool = sqlx::postgres::PgPoolOptions::new()
+                    .max_connections(2)
+                    .connect(&url)
+                    .await
+                    .unwrap();
+                pools.push(pool);
+            }
+            let start = Instant::now();
+            let mut tasks = tokio::task::JoinSet::new();
+            for pool in pools.clone() {
+                if ours {
+                    let m = ours_to_m.clone();
+                    tasks.spawn(async move {
+                        m.migrate(&pool).await.unwrap();
+                    });
+                } else {
+                    let dir = sqlx_to.clone();
+                    tasks.spawn(async move {
+                        let m = sqlx::migrate::Migrator::new(dir.as_path()).await.unwrap();
+                        m.run(&pool).await.unwrap();
+                    });
+                }
+            }
+            while let Some(done) = tasks.join_next().await {
+                done.unwrap();
+            }
+            let elapsed = start.elapsed();
+            if ours {
+                t_ours.push(elapsed);
+            } else {
+                t_sqlx.push(elapsed);
+            }
+            for pool in pools {
+                pool.close().await;
+            }
+            sqlx::raw_sql(AssertSqlSafe(format!("DROP DATABASE {name} WITH (FORCE)")))
+                .execute(&mut admin)
+                .await
+                .unwrap();
+        }
+    }
+    let _ = sqlx_to_m;
+    rows.push(Row {
+        db: "postgres",
+        what: "race 8: 10→100",
+        ours: median(t_ours),
+        sqlx: median(t_sqlx),
+    });
+    for dir in [ours_from, ours_to, sqlx_from, sqlx_to] {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
+
 async fn sqlite(ours: &Migrations, sqlx_dir: &Path, rows: &mut Vec<Row>) {
     let a = temp("ours.db");
     let b = temp("sqlx.db");
@@ -152,6 +265,14 @@ async fn sqlite(ours: &Migrations, sqlx_dir: &Path, rows: &mut Vec<Row>) {
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let mut rows = Vec::new();
+    // `cargo bench -p driftless-it --bench boot -- race` runs only the lock race.
+    if std::env::args().any(|a| a == "race") {
+        let server = std::env::var("DRIFTLESS_TEST_POSTGRES_URL")
+            .expect("the race needs DRIFTLESS_TEST_POSTGRES_URL");
+        postgres_race(&server, &mut rows).await;
+        print(&rows);
+        return;
+    }
     // sqlx reads only its own files: give it a folder without driftless.lock.
     let sqlx_dir = temp("sqlx");
     write_folder(&sqlx_dir, None);
@@ -160,6 +281,7 @@ async fn main() {
         write_folder(&dir, Some(driftless_core::Dialect::Postgres));
         let ours = Migrations::load(&dir).unwrap();
         postgres(&server, &ours, &sqlx_dir, &mut rows).await;
+        postgres_race(&server, &mut rows).await;
         let _ = std::fs::remove_dir_all(dir);
     } else {
         println!("skipped postgres: DRIFTLESS_TEST_POSTGRES_URL is not set");
@@ -171,14 +293,21 @@ async fn main() {
     let _ = std::fs::remove_dir_all(dir);
     let _ = std::fs::remove_dir_all(sqlx_dir);
 
-    println!("{COUNT} migrations; no-op boot is the median of {RUNS} runs");
+    print(&rows);
+}
+
+fn print(rows: &[Row]) {
     println!(
-        "{:<9} {:<11} {:>12} {:>12} {:>7}",
+        "{COUNT} migrations; no-op boot is the median of {RUNS} runs; the race is {REPLICAS} \
+         replicas upgrading {RACE_FROM} to {RACE_TO}, median of {RACES}"
+    );
+    println!(
+        "{:<9} {:<15} {:>12} {:>12} {:>7}",
         "database", "case", "driftless", "sqlx", "ratio"
     );
-    for r in &rows {
+    for r in rows {
         println!(
-            "{:<9} {:<11} {:>12.2?} {:>12.2?} {:>7.3}",
+            "{:<9} {:<15} {:>12.2?} {:>12.2?} {:>7.3}",
             r.db,
             r.what,
             r.ours,
