@@ -641,8 +641,10 @@ impl Sql {
     /// The query for the schema the session resolves unqualified names in (MySQL: database).
     pub(crate) fn current_schema(&self) -> Option<&'static str> {
         match self.dialect {
-            Dialect::Postgres => Some("SELECT current_schema()"),
-            Dialect::Mysql => Some("SELECT DATABASE()"),
+            Dialect::Postgres => {
+                Some("SELECT current_schema() WHERE current_schema() IS NOT NULL")
+            }
+            Dialect::Mysql => Some("SELECT DATABASE() FROM DUAL WHERE DATABASE() IS NOT NULL"),
             Dialect::Sqlite => None,
         }
     }
