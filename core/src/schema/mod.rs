@@ -8,6 +8,7 @@
 
 mod catalog;
 mod lex;
+mod parse;
 mod replay;
 #[cfg(test)]
 mod tests;

@@ -10,8 +10,6 @@ use sqlparser::ast::{
     Insert, ObjectName, ObjectType, RenameTableNameKind, SchemaName, SelectItem, SetExpr, Spanned,
     Statement, TableConstraint, TableFactor, TableObject, UserDefinedTypeRepresentation,
 };
-use sqlparser::dialect::{MySqlDialect, PostgreSqlDialect, SQLiteDialect};
-use sqlparser::parser::Parser;
 use sqlparser::tokenizer::Span;
 
 use super::catalog::{
@@ -224,18 +222,14 @@ impl Replay {
                 uncertain: false,
             });
         }
-        let parsed = match self.dialect {
-            Dialect::Postgres => Parser::parse_sql(&PostgreSqlDialect {}, st.text),
-            Dialect::Mysql => Parser::parse_sql(&MySqlDialect {}, st.text),
-            Dialect::Sqlite => Parser::parse_sql(&SQLiteDialect {}, st.text),
-        };
-        match parsed {
-            Ok(statements) => {
+        // Bounded: a statement too deep to parse without risking the stack stays opaque.
+        match super::parse::statements(self.dialect, st.text) {
+            Some(statements) => {
                 for statement in &statements {
                     self.apply(run, st, statement);
                 }
             }
-            Err(_) => self.opaque(run, st),
+            None => self.opaque(run, st),
         }
     }
 
