@@ -310,7 +310,14 @@ fn analyze_here(folder: &Folder, options: &Options) -> Analysis {
     };
 
     let (found, layout_diags) = layout::classify(folder, &config.ignore);
-    diags.extend(layout_diags);
+    diags.extend(layout_diags.into_iter().map(|d| {
+        let severity = if d.code.configurable() {
+            config.level(d.code).severity()
+        } else {
+            d.severity
+        };
+        d.severity(severity)
+    }));
 
     let newest_locked = lock.as_ref().and_then(LockFile::newest);
     let mut replay = out.dialect.map(|d| Replay::new(d, &config.externs));

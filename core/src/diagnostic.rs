@@ -157,6 +157,9 @@ codes! {
     NonUtf8 = "non-utf8", Layout, Deny, false;
     /// A migration holds no statement.
     EmptyMigration = "empty-migration", Layout, Warn, true;
+    /// A hidden file or folder that looks like a migration, or a folder nested deeper than
+    /// driftless lists: it is not checked and never runs.
+    UnreadFile = "unread-file", Layout, Warn, true;
     /// No dialect is known: the folder has no lock file and none was given.
     MissingDialect = "missing-dialect", Lock, Deny, false;
     /// A dialect given to the macro or the CLI contradicts the lock file.
