@@ -64,6 +64,7 @@ fn pathological(dialect: Dialect) -> Vec<(String, String)> {
         ),
         format!("SELECT {}1{};", "f(".repeat(N), ")".repeat(N)),
         format!("SELECT a{};", " IS NULL".repeat(N)),
+        format!("SELECT 1, 2{};", " UNION SELECT 1, 2".repeat(N)),
         format!("SELECT a{};", "[1]".repeat(N)),
         format!(
             "CREATE TABLE big (id INTEGER CHECK ({}), x INTEGER DEFAULT {});",

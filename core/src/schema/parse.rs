@@ -54,6 +54,9 @@ fn parse_with(dialect: &dyn SqlDialect, sql: &str) -> Option<Vec<Statement>> {
 struct Frame {
     case: bool,
     count: usize,
+    /// Set operations (`UNION`, `EXCEPT`, `INTERSECT`) in the bracket: they nest across the
+    /// commas of the select lists they join, so separators do not reset them.
+    sets: usize,
 }
 
 /// Whether the parse tree of `tokens` could be deeper than `max`.
@@ -64,13 +67,16 @@ struct Frame {
 /// and `;`, and by `WHEN`, `THEN` and `ELSE` in a `CASE`, whose parts are lists, not chains. A
 /// closed bracket counts as one token of the enclosing item (`f(x) + f(x)`, `INT[][]`). The
 /// estimate is the sum, over the open brackets, of one plus that count: an upper bound of the
-/// depth up to a constant factor, computed in one pass without recursion.
+/// depth up to a constant factor, computed in one pass without recursion. Set operations are
+/// the one chain that spans items (`SELECT a, b UNION SELECT a, b …`): they count until their
+/// bracket closes.
 pub(crate) fn depth_exceeds(tokens: &[TokenWithSpan], max: usize) -> bool {
     let mut frames = vec![Frame {
         case: false,
         count: 0,
+        sets: 0,
     }];
-    // The sum over `frames` of 1 + count.
+    // The sum over `frames` of 1 + count + sets.
     let mut depth = 1usize;
     for t in tokens {
         match &t.token {
@@ -85,6 +91,7 @@ pub(crate) fn depth_exceeds(tokens: &[TokenWithSpan], max: usize) -> bool {
                 frames.push(Frame {
                     case: false,
                     count: 0,
+                    sets: 0,
                 });
                 depth += 1;
             }
@@ -93,7 +100,7 @@ pub(crate) fn depth_exceeds(tokens: &[TokenWithSpan], max: usize) -> bool {
                 if frames.len() > 1
                     && let Some(top) = frames.pop()
                 {
-                    depth -= top.count + 1;
+                    depth -= top.count + top.sets + 1;
                 }
                 count_one(&mut frames, &mut depth);
             }
@@ -102,6 +109,7 @@ pub(crate) fn depth_exceeds(tokens: &[TokenWithSpan], max: usize) -> bool {
                 frames.push(Frame {
                     case: true,
                     count: 0,
+                    sets: 0,
                 });
                 depth += 1;
             }
@@ -121,7 +129,19 @@ pub(crate) fn depth_exceeds(tokens: &[TokenWithSpan], max: usize) -> bool {
                     && frames.last().is_some_and(|f| f.case) =>
             {
                 if let Some(top) = frames.pop() {
-                    depth -= top.count + 1;
+                    depth -= top.count + top.sets + 1;
+                }
+            }
+            Token::Word(w)
+                if w.quote_style.is_none()
+                    && matches!(
+                        w.keyword,
+                        Keyword::UNION | Keyword::EXCEPT | Keyword::INTERSECT | Keyword::MINUS
+                    ) =>
+            {
+                if let Some(top) = frames.last_mut() {
+                    top.sets += 1;
+                    depth += 1;
                 }
             }
             // Identifiers and literals are leaves.
@@ -194,6 +214,9 @@ mod tests {
         // A closed bracket is an operand of the enclosing chain.
         assert!(depth("SELECT f(1) + f(1) + f(1)") > depth("SELECT f(1)") + 3);
         assert!(depth("CREATE TABLE t (a INT[][][][])") > depth("CREATE TABLE t (a INT[])") + 2);
+        // Set operations nest across the commas of their select lists.
+        let union = |n: usize| vec!["SELECT 1, 2"; n].join(" UNION ");
+        assert!(depth(&union(30)) > depth(&union(10)) + 19);
         // A quoted keyword is an identifier; words in strings are not tokens.
         assert_eq!(depth("SELECT \"and\""), depth("SELECT x"));
         assert_eq!(depth("SELECT 'a OR b OR c'"), depth("SELECT x"));

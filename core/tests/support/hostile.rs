@@ -243,7 +243,7 @@ fn fragment() -> impl Strategy<Value = String> {
         1 => (1usize..100).prop_map(|n| "CASE WHEN a THEN ".repeat(n)),
         1 => (1usize..100).prop_map(|n| "NOT ".repeat(n)),
         1 => (1usize..100).prop_map(|n| "(SELECT ".repeat(n)),
-        1 => (1usize..3000, pick(&["+", " OR ", " AND ", "::int", " || ", "[1]", "-", "*"]))
+        1 => (1usize..3000, pick(&["+", " OR ", " AND ", "::int", " || ", "[1]", "-", "*", " UNION SELECT 1, "]))
             .prop_map(|(n, op)| format!("1{}", format!("{op}1").repeat(n))),
         2 => pick(&[
             "-- driftless: allow drop-table: reason\n",
