@@ -212,6 +212,14 @@ pub fn new(dir: &Path, name: &str, timestamp: bool) -> Result<ExitCode> {
         let digits: String = text.chars().filter(char::is_ascii_digit).collect();
         digits.len() == 14 && (digits.starts_with("19") || digits.starts_with("20"))
     };
+    let max = driftless_core::layout::MAX_VERSION;
+    if let Some(f) = newest.filter(|f| f.version >= max) {
+        bail!(
+            "`{}` has version {}, the largest the history table stores ({max}): a new migration cannot sort after it",
+            f.path,
+            f.version
+        );
+    }
     let version_text = match newest {
         Some(f) if is_timestamp(&f.version_text) => {
             let now = utc_timestamp();

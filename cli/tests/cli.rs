@@ -274,3 +274,82 @@ fn database_commands_on_sqlite() {
     );
     assert!(!o.status.success(), "{}", text(&o));
 }
+
+#[test]
+fn versions_beyond_bigint_fail_check_and_lock_and_new_does_not_make_one() {
+    let dir = temp("bigint");
+    // The largest version the history table stores is fine.
+    write(
+        &dir,
+        "migrations/9223372036854775807_last.sql",
+        "CREATE TABLE t (id INTEGER);\n",
+    );
+    let o = driftless(&["lock", "--dialect", "sqlite"], &dir);
+    assert!(o.status.success(), "{}", text(&o));
+    // One more does not fit.
+    write(
+        &dir,
+        "migrations/9223372036854775808_more.sql",
+        "CREATE TABLE u (id INTEGER);\n",
+    );
+    for args in [&["check"][..], &["lock"][..]] {
+        let o = driftless(args, &dir);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {}", text(&o));
+        assert!(
+            text(&o).contains("error[misnamed-migration]")
+                && text(&o).contains("larger than 9223372036854775807"),
+            "{args:?}: {}",
+            text(&o)
+        );
+    }
+    std::fs::remove_file(dir.join("migrations/9223372036854775808_more.sql")).unwrap();
+    let o = driftless(&["new", "more"], &dir);
+    assert!(!o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("9223372036854775807"), "{}", text(&o));
+}
+
+#[test]
+fn adopting_a_diesel_history_with_spaces_in_names_reads_back() {
+    let dir = temp("diesel-spaces");
+    write(
+        &dir,
+        "migrations/2019-11-15-182353_Add email notifications to crate owners/up.sql",
+        "CREATE TABLE emails (id INTEGER);\n",
+    );
+    write(
+        &dir,
+        "migrations/2019-11-15-182353_Add email notifications to crate owners/down.sql",
+        "DROP TABLE emails;\n",
+    );
+    let o = driftless(&["lock", "--adopt", "--dialect", "postgres"], &dir);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = driftless(&["check"], &dir);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("1 locked"), "{}", text(&o));
+}
+
+#[test]
+fn a_hidden_migration_is_a_warning() {
+    let dir = temp("hidden");
+    write(
+        &dir,
+        "migrations/0001_a.sql",
+        "CREATE TABLE a (id INTEGER);\n",
+    );
+    write(
+        &dir,
+        "migrations/.0002_b.sql",
+        "CREATE TABLE b (id INTEGER);\n",
+    );
+    write(&dir, "migrations/.0001_a.sql.swp", "junk");
+    let o = driftless(&["lock", "--dialect", "sqlite"], &dir);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = driftless(&["check"], &dir);
+    assert!(o.status.success(), "{}", text(&o));
+    let out = text(&o);
+    assert!(
+        out.contains("warning[unread-file]: file `.0002_b.sql`"),
+        "{out}"
+    );
+    assert!(!out.contains(".swp"), "{out}");
+}

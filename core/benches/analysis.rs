@@ -2,6 +2,10 @@
 //! without it, the macro) does once per change. Run `cargo bench -p driftless-core` for release
 //! figures and `cargo bench -p driftless-core --profile dev` for the unoptimised proc-macro case.
 //! Goal: under 100 ms in release.
+//!
+//! Then single files that used to take quadratic time: a table of 50,000 columns, and 20,000
+//! `allow` directives that match nothing (each then is an `unused-allow` warning). Both should
+//! take time proportional to their size.
 
 use std::time::{Duration, Instant};
 
@@ -66,6 +70,65 @@ fn generate(n: usize, dialect: Dialect) -> Folder {
     folder
 }
 
+/// One draft migration, analysed without a lock file.
+fn single(sql: String, dialect: Dialect) -> (Folder, Options) {
+    let folder = Folder::from_files([("0001_big.sql".to_owned(), sql.into_bytes())]);
+    let options = Options {
+        dialect: Some(dialect),
+        strict: None,
+    };
+    (folder, options)
+}
+
+fn wide_table(columns: usize) -> String {
+    let mut sql = String::from("CREATE TABLE wide (\n    id INTEGER PRIMARY KEY");
+    for i in 0..columns {
+        sql.push_str(&format!(",\n    c{i} VARCHAR(40) NOT NULL DEFAULT 'x'"));
+    }
+    sql.push_str("\n);\n");
+    sql
+}
+
+/// `n` statements, each after an `allow` that matches nothing.
+fn unused_allows(n: usize) -> String {
+    let mut sql = String::new();
+    for i in 0..n {
+        sql.push_str(&format!(
+            "-- driftless: allow drop-table: nothing is dropped here\nCREATE TABLE t{i} (id INTEGER);\n"
+        ));
+    }
+    sql
+}
+
+/// `n` file-level `allow`s that match nothing, then one statement.
+fn unused_file_allows(n: usize) -> String {
+    let mut sql = String::new();
+    for _ in 0..n {
+        sql.push_str("-- driftless: allow drop-table: nothing is dropped here\n");
+    }
+    sql.push_str("\nCREATE TABLE t (id INTEGER);\n");
+    sql
+}
+
+/// Median and minimum of `runs` analyses, with a check of the result.
+fn time(
+    runs: usize,
+    f: impl Fn() -> driftless_core::Analysis,
+    check: impl Fn(&driftless_core::Analysis),
+) -> (Duration, Duration) {
+    let mut times: Vec<Duration> = (0..runs)
+        .map(|_| {
+            let start = Instant::now();
+            let a = f();
+            let elapsed = start.elapsed();
+            check(&a);
+            elapsed
+        })
+        .collect();
+    times.sort();
+    (times[runs / 2], times[0])
+}
+
 fn main() {
     let profile = if cfg!(debug_assertions) {
         "dev"
@@ -94,6 +157,43 @@ fn main() {
             bytes / 1024,
             times[runs / 2].as_secs_f64() * 1e3,
             times[0].as_secs_f64() * 1e3,
+        );
+    }
+
+    println!("single files that used to be quadratic ({profile} profile)");
+    let runs = if cfg!(debug_assertions) { 1 } else { 5 };
+    // What `driftless check` does: analyse, then render every warning.
+    let check = |folder: &Folder, options: &Options| {
+        let a = analyze(folder, options);
+        let rendered: usize = a.warnings().map(|d| a.render(d, "migrations").len()).sum();
+        (a, rendered)
+    };
+    let cases: [(&str, String, usize); 3] = [
+        ("table of 50,000 columns", wide_table(50_000), 0),
+        ("20,000 unused allows", unused_allows(20_000), 20_000),
+        (
+            "20,000 unused file allows",
+            unused_file_allows(20_000),
+            20_000,
+        ),
+    ];
+    for (name, sql, warnings) in cases {
+        let (folder, options) = single(sql, Dialect::Postgres);
+        let bytes = folder.files[0].content.len();
+        let (median, min) = time(
+            runs,
+            || check(&folder, &options).0,
+            |a| {
+                assert!(!a.has_errors(), "{:?}", a.errors().next());
+                assert!(!a.migrations[0].statements[0].opaque);
+                assert_eq!(a.warnings().count(), warnings);
+            },
+        );
+        println!(
+            "  {name:<26} {:>5} KB  median {:>8.1} ms  min {:>8.1} ms",
+            bytes / 1024,
+            median.as_secs_f64() * 1e3,
+            min.as_secs_f64() * 1e3,
         );
     }
 }

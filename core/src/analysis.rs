@@ -1,10 +1,11 @@
 //! The one entry point: a loaded folder and options in, the verdict out.
 
+use std::collections::HashMap;
 use std::ops::Range;
 
 use crate::checksum;
 use crate::config::{self, Config};
-use crate::diagnostic::{Category, Code, Diagnostic, Severity};
+use crate::diagnostic::{Category, Code, Diagnostic, LineStarts, Severity};
 use crate::dialect::Dialect;
 use crate::directive::{self, Directive, Scope};
 use crate::folder::Folder;
@@ -91,6 +92,45 @@ pub struct Analysis {
     pub diagnostics: Vec<Diagnostic>,
     /// The text of every file a diagnostic may point into, by path.
     pub sources: Vec<(String, String)>,
+    /// Line starts of `sources`, built on the first [`Analysis::render`].
+    lines: SourceLines,
+}
+
+/// A cache of [`LineStarts`] per source: rendering the diagnostics of a file costs time
+/// proportional to their number, not to their number times the file's length. Being a cache, it
+/// compares equal, clones empty and prints as nothing.
+#[derive(Default)]
+struct SourceLines(std::sync::OnceLock<Vec<SourceIndex>>);
+
+/// The line starts of one source, with the address and length of the text they were built from:
+/// a source replaced since is rendered without them.
+struct SourceIndex {
+    text: (usize, usize),
+    lines: LineStarts,
+}
+
+impl Clone for SourceLines {
+    fn clone(&self) -> SourceLines {
+        SourceLines::default()
+    }
+}
+
+impl PartialEq for SourceLines {
+    fn eq(&self, _: &SourceLines) -> bool {
+        true
+    }
+}
+
+impl Eq for SourceLines {}
+
+impl std::fmt::Debug for SourceLines {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SourceLines")
+    }
+}
+
+fn text_id(text: &str) -> (usize, usize) {
+    (text.as_ptr() as usize, text.len())
 }
 
 impl Analysis {
@@ -125,7 +165,6 @@ impl Analysis {
     /// the same run and needs nothing else of `creates`, so this is what gets embedded: most
     /// migrations embed none, which keeps the macro's constant small.
     pub fn consent_creates(&self) -> Vec<Vec<&Object>> {
-        use std::collections::HashMap;
         // The last migration whose data-loss hazards name each (lowercased) name.
         let mut last: HashMap<String, usize> = HashMap::new();
         for (i, m) in self.migrations.iter().enumerate() {
@@ -170,13 +209,57 @@ impl Analysis {
 
     /// Renders one diagnostic with its excerpt; `dir` is the folder as the user wrote it.
     pub fn render(&self, diagnostic: &Diagnostic, dir: &str) -> String {
-        let source = diagnostic.file.as_deref().and_then(|f| self.source(f));
-        diagnostic.render(dir, source)
+        let Some((i, source)) = diagnostic.file.as_deref().and_then(|f| {
+            let i = self.sources.iter().position(|(p, _)| p == f)?;
+            Some((i, self.sources[i].1.as_str()))
+        }) else {
+            return diagnostic.render(dir, None);
+        };
+        let index = self.lines.0.get_or_init(|| {
+            self.sources
+                .iter()
+                .map(|(_, text)| SourceIndex {
+                    text: text_id(text),
+                    lines: LineStarts::of(text),
+                })
+                .collect()
+        });
+        match index.get(i).filter(|index| index.text == text_id(source)) {
+            Some(index) => diagnostic.render_with(dir, Some(source), |source, offset| {
+                index.lines.position(source, offset)
+            }),
+            None => diagnostic.render(dir, Some(source)),
+        }
     }
 }
 
+/// The stack the analysis runs on. Parse trees are bounded (`schema::parse`): in an unoptimised
+/// build the deepest statement the replay accepts needs about 21 MB (printing a 2,000-operator
+/// chain) and the deepest nesting the parser follows about 4 MB; an optimised build needs a
+/// fraction. Only the pages used are committed.
+const ANALYSIS_STACK: usize = 64 * 1024 * 1024;
+
 /// Analyses a folder. Never fails: every problem is a diagnostic.
+///
+/// The work runs on a thread of its own with a stack of known size, so the caller's stack (a 2 MiB
+/// test thread or async worker, rustc's proc-macro thread) does not decide which input overflows
+/// it. If no thread can be started, it runs on the caller's.
 pub fn analyze(folder: &Folder, options: &Options) -> Analysis {
+    std::thread::scope(|scope| {
+        let worker = std::thread::Builder::new()
+            .name("driftless-analysis".to_owned())
+            .stack_size(ANALYSIS_STACK)
+            .spawn_scoped(scope, || analyze_here(folder, options));
+        match worker {
+            Ok(worker) => worker
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            Err(_) => analyze_here(folder, options),
+        }
+    })
+}
+
+fn analyze_here(folder: &Folder, options: &Options) -> Analysis {
     let mut out = Analysis::default();
     let mut diags: Vec<Diagnostic> = Vec::new();
 
@@ -239,7 +322,14 @@ pub fn analyze(folder: &Folder, options: &Options) -> Analysis {
     };
 
     let (found, layout_diags) = layout::classify(folder, &config.ignore);
-    diags.extend(layout_diags);
+    diags.extend(layout_diags.into_iter().map(|d| {
+        let severity = if d.code.configurable() {
+            config.level(d.code).severity()
+        } else {
+            d.severity
+        };
+        d.severity(severity)
+    }));
 
     let newest_locked = lock.as_ref().and_then(LockFile::newest);
     let mut replay = out.dialect.map(|d| Replay::new(d, &config.externs));
@@ -434,21 +524,36 @@ fn analyze_sql(
     });
     let adopted = m.state == MigrationState::Adopted;
     let mut used = vec![false; m.directives.len()];
-    let allowed = |code: Code, range: &Range<usize>, used: &mut Vec<bool>| -> bool {
+    // The `allow`s by what they cover (`None`: the file) and code, each list marked used at
+    // most once: matching every diagnostic against every directive was quadratic.
+    let mut allows: HashMap<(Option<usize>, Code), (Vec<usize>, bool)> = HashMap::new();
+    for (i, d) in m.directives.iter().enumerate() {
+        if let Directive::Allow { codes, scope, .. } = d {
+            let scope = match scope {
+                Scope::File => None,
+                Scope::Statement(s) => Some(*s),
+            };
+            for &code in codes {
+                allows.entry((scope, code)).or_default().0.push(i);
+            }
+        }
+    }
+    let mut allowed = |code: Code, range: &Range<usize>, used: &mut Vec<bool>| -> bool {
+        // The statement holding the start of `range`: ranges are in order and do not overlap.
         let statement = ranges
-            .iter()
-            .position(|s| s.start <= range.start && range.start < s.end.max(s.start + 1));
+            .partition_point(|s| s.start <= range.start)
+            .checked_sub(1)
+            .filter(|&i| range.start < ranges[i].end.max(ranges[i].start + 1));
         let mut hit = false;
-        for (i, d) in m.directives.iter().enumerate() {
-            if let Directive::Allow { codes, scope, .. } = d {
-                let covers = match scope {
-                    Scope::File => true,
-                    Scope::Statement(s) => Some(*s) == statement,
-                };
-                if covers && codes.contains(&code) {
-                    used[i] = true;
-                    hit = true;
+        for key in [(None, code), (statement, code)] {
+            if let Some((directives, marked)) = allows.get_mut(&key) {
+                if !*marked {
+                    for &i in directives.iter() {
+                        used[i] = true;
+                    }
+                    *marked = true;
                 }
+                hit = true;
             }
         }
         hit
@@ -920,6 +1025,33 @@ mod tests {
             hazards
                 .iter()
                 .all(|h| h.is_data_loss() && h.empty_table.is_none())
+        );
+    }
+
+    #[test]
+    fn allows_match_their_scope_and_code() {
+        let pg = Options {
+            dialect: Some(Dialect::Postgres),
+            ..Default::default()
+        };
+        // A file-level and a statement-level allow of the same hazard are both used; an allow of
+        // another statement or another code is not, and a hazard nobody allowed stays an error.
+        let folder = Folder::from_fixture(
+            "-- file: 1_a.sql\nCREATE TABLE a (id int);\nCREATE TABLE b (id int);\nCREATE TABLE c (id int);\n\
+             -- file: 2_b.sql\n-- driftless: allow drop-table: all of them are empty\n\n\
+             -- driftless: allow drop-table: a is empty\nDROP TABLE a;\n\
+             -- driftless: allow truncate: wrong code\nDROP TABLE b;\n\
+             -- driftless: allow drop-column: nothing here\nCREATE TABLE d (id int);\n\
+             -- file: 3_c.sql\nDROP TABLE c;\n",
+        );
+        check(
+            &folder,
+            &pg,
+            &[
+                "warning unused-allow 2_b.sql:5",
+                "warning unused-allow 2_b.sql:7",
+                "error drop-table 3_c.sql:1",
+            ],
         );
     }
 

@@ -157,6 +157,9 @@ codes! {
     NonUtf8 = "non-utf8", Layout, Deny, false;
     /// A migration holds no statement.
     EmptyMigration = "empty-migration", Layout, Warn, true;
+    /// A hidden file or folder that looks like a migration, or a folder nested deeper than
+    /// driftless lists: it is not checked and never runs.
+    UnreadFile = "unread-file", Layout, Warn, true;
     /// No dialect is known: the folder has no lock file and none was given.
     MissingDialect = "missing-dialect", Lock, Deny, false;
     /// A dialect given to the macro or the CLI contradicts the lock file.
@@ -316,6 +319,17 @@ impl Diagnostic {
     /// `dir` is the migrations folder as the user wrote it (`migrations`); `source` is the text of
     /// the diagnostic's file, if it has one.
     pub fn render(&self, dir: &str, source: Option<&str>) -> String {
+        self.render_with(dir, source, Position::of)
+    }
+
+    /// [`Diagnostic::render`] with the position found by `position` (a [`LineStarts`] lookup
+    /// when many diagnostics of one file are rendered).
+    pub(crate) fn render_with(
+        &self,
+        dir: &str,
+        source: Option<&str>,
+        position: impl FnOnce(&str, usize) -> Position,
+    ) -> String {
         use std::fmt::Write;
         let mut out = format!(
             "{}[{}]: {}\n",
@@ -330,7 +344,7 @@ impl Diagnostic {
         };
         match (&self.range, source) {
             (Some(range), Some(source)) if range.start <= source.len() => {
-                let pos = Position::of(source, range.start);
+                let pos = position(source, range.start);
                 let _ = writeln!(out, " --> {path}:{}:{}", pos.line, pos.column);
                 let gutter = pos.line.to_string().len();
                 let line_text = source[pos.line_start..]
@@ -401,9 +415,127 @@ impl Position {
     }
 }
 
+/// Where the lines of one text start: [`Position::of`] in logarithmic time, for rendering many
+/// diagnostics of one file (scanning from the start for each was quadratic).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct LineStarts {
+    /// Byte offset of each line's start; the first is 0.
+    starts: Vec<usize>,
+    /// Whether each line is ASCII, so that its columns are byte offsets.
+    ascii: Vec<bool>,
+}
+
+impl LineStarts {
+    pub(crate) fn of(source: &str) -> LineStarts {
+        let mut starts = Vec::new();
+        let mut ascii = Vec::new();
+        let mut start = 0;
+        for line in source.split_inclusive('\n') {
+            starts.push(start);
+            ascii.push(line.is_ascii());
+            start += line.len();
+        }
+        if starts.is_empty() || source.ends_with('\n') {
+            starts.push(start);
+            ascii.push(true);
+        }
+        LineStarts { starts, ascii }
+    }
+
+    /// The byte offset of a 1-based line and character column, as sqlparser's spans give them
+    /// (a column past the end of its line runs on into the next lines), or `None` when the
+    /// text is shorter.
+    pub(crate) fn offset(&self, text: &str, line: u64, column: u64) -> Option<usize> {
+        let line = usize::try_from(line).ok()?.checked_sub(1)?;
+        let column = usize::try_from(column).ok()?.checked_sub(1)?;
+        let start = *self.starts.get(line)?;
+        let rest = text.get(start..)?;
+        let line_len = self
+            .starts
+            .get(line + 1)
+            .map_or(rest.len(), |next| next - start);
+        if self.ascii[line] && (column < line_len || column == rest.len() && line_len == rest.len())
+        {
+            return Some(start + column);
+        }
+        match rest.char_indices().nth(column) {
+            Some((i, _)) => Some(start + i),
+            None => (rest.chars().count() == column).then_some(start + rest.len()),
+        }
+    }
+
+    /// The same as [`Position::of`]`(source, offset)` for the `source` this was built from.
+    pub(crate) fn position(&self, source: &str, offset: usize) -> Position {
+        let mut offset = offset.min(source.len());
+        while !source.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let line = self.starts.partition_point(|&s| s <= offset).max(1);
+        let line_start = self.starts[line - 1];
+        if line_start > offset || !source.is_char_boundary(line_start) {
+            // Not the text this was built from.
+            return Position::of(source, offset);
+        }
+        let column = if self.ascii[line - 1] {
+            offset - line_start + 1
+        } else {
+            source[line_start..offset].chars().count() + 1
+        };
+        Position {
+            line,
+            column,
+            line_start,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The offset of a 1-based line and character column by scanning from the start, as the
+    /// replay found it before it had a line index.
+    fn offset_by_scan(text: &str, line: u64, column: u64) -> Option<usize> {
+        if line == 0 || column == 0 {
+            return None;
+        }
+        let mut line_start = 0;
+        for _ in 1..line {
+            line_start += text[line_start..].find('\n')? + 1;
+        }
+        let rest = &text[line_start..];
+        let mut col = 1;
+        for (i, _) in rest.char_indices() {
+            if col == column {
+                return Some(line_start + i);
+            }
+            col += 1;
+        }
+        (col == column).then_some(line_start + rest.len())
+    }
+
+    proptest::proptest! {
+        /// The line index finds the same offsets as a scan from the start.
+        #[test]
+        fn line_starts_offset_agrees_with_a_scan(
+            text in "[a\n\r\u{e9}\u{1f600}]{0,30}",
+            line in 0u64..8,
+            column in 0u64..40,
+        ) {
+            let lines = LineStarts::of(&text);
+            proptest::prop_assert_eq!(lines.offset(&text, line, column), offset_by_scan(&text, line, column));
+        }
+
+        /// The line index finds the same positions as a scan from the start.
+        #[test]
+        fn line_starts_agree_with_position_of(
+            source in "[a\n\r\u{e9}\u{1f600}]{0,30}",
+            offset in 0usize..140,
+        ) {
+            let lines = LineStarts::of(&source);
+            proptest::prop_assert_eq!(lines.position(&source, offset), Position::of(&source, offset));
+        }
+    }
 
     #[test]
     fn codes_are_unique_kebab_case_and_documented() {

@@ -57,13 +57,16 @@ pub fn parse(
     let mut directives = Vec::new();
     let mut diags = Vec::new();
     let first_statement = statements.first().map_or(sql.len(), |s| s.start);
+    // Built on the first `allow`: each lookup is then a binary search, where scanning the text
+    // up to the next statement made a long header of directives quadratic.
+    let mut blank_lines: Option<BlankLines> = None;
     for comment in comments {
         let text = &sql[comment.clone()];
         let Some(body) = text.strip_prefix("--") else {
             continue;
         };
         let body = body.trim();
-        if sql[..comment.start].trim().is_empty() && body == "no-transaction" {
+        if body == "no-transaction" && sql[..comment.start].trim().is_empty() {
             directives.push(Directive::NoTransaction {
                 range: comment.clone(),
             });
@@ -84,10 +87,10 @@ pub fn parse(
             continue;
         };
         let body = body.trim();
-        if statements
-            .iter()
-            .any(|s| s.start < comment.start && comment.end <= s.end)
-        {
+        // Statements are in order and do not overlap: only the last one starting before the
+        // comment can hold it.
+        let before = statements.partition_point(|s| s.start < comment.start);
+        if before > 0 && comment.end <= statements[before - 1].end {
             diags.push(
                 Diagnostic::new(
                     Code::InvalidDirective,
@@ -181,10 +184,11 @@ pub fn parse(
             continue;
         }
         // The statement this comment leads into, if only comments and one line break separate them.
-        let next = statements.iter().position(|s| s.start >= comment.end);
+        let next = Some(statements.partition_point(|s| s.start < comment.end))
+            .filter(|&i| i < statements.len());
         let adjacent = next.is_some_and(|i| {
-            let gap = &sql[comment.end..statements[i].start];
-            !has_blank_line(gap)
+            let blank_lines = blank_lines.get_or_insert_with(|| BlankLines::of(sql));
+            !blank_lines.between(sql, comment.end, statements[i].start)
         });
         let scope = match next {
             Some(i) if adjacent => Scope::Statement(i),
@@ -211,7 +215,36 @@ pub fn parse(
     (directives, diags)
 }
 
+/// The start of every blank line of a file (only whitespace before its `\n`), in order.
+struct BlankLines(Vec<usize>);
+
+impl BlankLines {
+    fn of(sql: &str) -> BlankLines {
+        let mut starts = Vec::new();
+        let mut start = 0;
+        for line in sql.split_inclusive('\n') {
+            if line.ends_with('\n') && line.trim().is_empty() {
+                starts.push(start);
+            }
+            start += line.len();
+        }
+        BlankLines(starts)
+    }
+
+    /// Whether `sql[from..to]` (between a comment and a statement) holds an empty line: a whole
+    /// line after the one `from` is on and before the one `to` is on. The same as
+    /// [`has_blank_line`] of that text, in logarithmic time.
+    fn between(&self, sql: &str, from: usize, to: usize) -> bool {
+        let to_line = sql[..to].rfind('\n').map_or(0, |i| i + 1);
+        let first_after = self.0.partition_point(|&start| start <= from);
+        self.0
+            .get(first_after)
+            .is_some_and(|&start| start < to_line)
+    }
+}
+
 /// Whether text between a comment and a statement holds an empty line (only whitespace on it).
+#[cfg(test)]
 fn has_blank_line(gap: &str) -> bool {
     let mut lines = gap.split('\n');
     // The first piece is the rest of the comment's own line.
@@ -294,6 +327,24 @@ mod tests {
         assert!(d.is_empty());
         let (_, e) = check("SELECT 1;\n-- driftless: no-transaction\nSELECT 2;\n");
         assert_eq!(e, ["invalid-directive"]);
+    }
+
+    proptest::proptest! {
+        /// The blank-line index agrees with scanning the text between comment and statement.
+        #[test]
+        fn blank_lines_index_agrees_with_the_scan(
+            text in "[a \t\r\n-]{0,40}",
+            a in 0usize..41,
+            b in 0usize..41,
+        ) {
+            let (from, to) = (a.min(b).min(text.len()), a.max(b).min(text.len()));
+            let index = BlankLines::of(&text);
+            proptest::prop_assert_eq!(
+                index.between(&text, from, to),
+                has_blank_line(&text[from..to]),
+                "{:?} {}..{}", text, from, to
+            );
+        }
     }
 
     #[test]

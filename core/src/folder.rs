@@ -6,6 +6,10 @@ pub struct Folder {
     /// Files relative to the folder, `/`-separated, sorted by path. Includes `driftless.lock`
     /// and `driftless.toml` when present.
     pub files: Vec<File>,
+    /// Paths the loader saw but did not read, sorted: hidden files and folders (`.git/`,
+    /// `.0001_x.sql`), files nested deeper than it reads, and folders it stopped listing. A
+    /// folder's path ends with `/`. The layout rules report the ones that may hold migrations.
+    pub unread: Vec<String>,
 }
 
 /// One file of a folder.
@@ -30,7 +34,10 @@ impl Folder {
             })
             .collect();
         files.sort_by(|a, b| a.path.cmp(&b.path));
-        Folder { files }
+        Folder {
+            files,
+            unread: Vec::new(),
+        }
     }
 
     /// A folder written as one string with `-- file: <path>` header lines, the fixture format

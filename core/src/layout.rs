@@ -53,6 +53,9 @@ pub struct Found {
     pub no_transaction: bool,
 }
 
+/// The largest version: the runtime's history table stores versions as `BIGINT`.
+pub const MAX_VERSION: u64 = i64::MAX as u64;
+
 /// Splits `<version>_<description>` into its parts. Dashes in the version are allowed only for
 /// folder layouts (diesel's `2024-01-01-000000_name`) and dropped before ordering.
 fn parse_name(stem: &str, allow_dashes: bool) -> Option<(u64, String, String)> {
@@ -66,7 +69,8 @@ fn parse_name(stem: &str, allow_dashes: bool) -> Option<(u64, String, String)> {
         return None;
     }
     let digits: String = version_text.chars().filter(char::is_ascii_digit).collect();
-    let version = digits.parse::<u64>().ok()?;
+    // Too many digits for a u64 is too large a version, not a misnamed file: `classify` says so.
+    let version = digits.parse::<u64>().unwrap_or(u64::MAX);
     Some((version, version_text.to_owned(), description.to_owned()))
 }
 
@@ -74,6 +78,62 @@ fn parse_name(stem: &str, allow_dashes: bool) -> Option<(u64, String, String)> {
 /// includes it. It is the only version 0 accepted.
 fn is_diesel_setup(dir: &str) -> bool {
     dir.ends_with("_diesel_initial_setup") && dir.starts_with("00000000000000")
+}
+
+/// Whether the last component of `path` (a folder's ends with `/`) is hidden.
+fn is_hidden(path: &str) -> bool {
+    let trimmed = path.trim_end_matches('/');
+    trimmed
+        .rsplit('/')
+        .next()
+        .unwrap_or(trimmed)
+        .starts_with('.')
+}
+
+/// The warning for a hidden file or folder whose name, without its leading dots, is a
+/// migration's (`.0001_x.sql`, `.20240101_init/`, `1_a/.up.sql`); `None` for the rest (`.git/`,
+/// `.DS_Store`, editor files such as `.0001_x.sql.swp` or `.#0001_x.sql`).
+fn hidden_migration(path: &str) -> Option<Diagnostic> {
+    let is_dir = path.ends_with('/');
+    let trimmed = path.trim_end_matches('/');
+    let (parent, name) = match trimmed.rsplit_once('/') {
+        Some((parent, name)) => (Some(parent), name),
+        None => (None, trimmed),
+    };
+    let shown = name.trim_start_matches('.');
+    let looks_like_migration = if is_dir {
+        parent.is_none() && parse_name(shown, true).is_some()
+    } else {
+        match (parent, shown.strip_suffix(".sql")) {
+            (_, None) => false,
+            (None, Some(stem)) => {
+                let stem = stem
+                    .strip_suffix(".up")
+                    .or_else(|| stem.strip_suffix(".down"))
+                    .unwrap_or(stem);
+                parse_name(stem, false).is_some()
+            }
+            (Some(_), Some(stem)) => matches!(stem, "migration" | "up"),
+        }
+    };
+    if !looks_like_migration {
+        return None;
+    }
+    let visible = match parent {
+        Some(parent) => format!("{parent}/{shown}"),
+        None => shown.to_owned(),
+    };
+    let what = if is_dir { "folder" } else { "file" };
+    Some(
+        Diagnostic::new(
+            Code::UnreadFile,
+            format!("{what} `{trimmed}` looks like a migration but is hidden, so it never runs"),
+        )
+        .in_file(trimmed)
+        .help(format!(
+            "rename it to `{visible}` if it should run, or delete it; to keep it on purpose, list `{name}` under `ignore` in driftless.toml"
+        )),
+    )
 }
 
 /// Classifies the folder's files. `ignore` holds file names from `driftless.toml`.
@@ -86,14 +146,40 @@ pub fn classify(folder: &Folder, ignore: &[String]) -> (Vec<Found>, Vec<Diagnost
             .help(help)
     };
     const NAME_HELP: &str = "name migrations `<version>_<description>.sql` with a positive integer version (`driftless new <description>` picks the next one), or list the file under `ignore` in driftless.toml";
+    let too_large = |path: &str, version_text: &str| {
+        let digits: String = version_text.chars().filter(char::is_ascii_digit).collect();
+        misnamed(
+            path,
+            format!(
+                "`{path}` has version {}, larger than {MAX_VERSION}, the largest version the history table stores",
+                digits.trim_start_matches('0')
+            ),
+            "give it a smaller version (`driftless new <description>` picks the next one); versions only need to sort, so a timestamp or a counter fits",
+        )
+    };
 
     // Group the files of sub-folders by folder.
     let mut dirs: BTreeMap<&str, Vec<(&str, &[u8])>> = BTreeMap::new();
     let mut downs: BTreeMap<String, String> = BTreeMap::new();
-    for file in &folder.files {
-        let path = file.path.as_str();
+    // Files nested deeper than the loader reads are named in `unread`: the same rules apply to
+    // them (a stray SQL file is an error at any depth), without their content.
+    let deep = folder
+        .unread
+        .iter()
+        .filter(|p| !p.ends_with('/') && !is_hidden(p))
+        .map(|p| (p.as_str(), &[][..]));
+    let files = folder
+        .files
+        .iter()
+        .map(|f| (f.path.as_str(), f.content.as_slice()))
+        .chain(deep);
+    for (path, content) in files {
         let name = path.rsplit('/').next().unwrap_or(path);
-        if name.starts_with('.') || ignore.iter().any(|i| i == name || i == path) {
+        if ignore.iter().any(|i| i == name || i == path) {
+            continue;
+        }
+        if name.starts_with('.') {
+            diagnostics.extend(hidden_migration(path));
             continue;
         }
         match path.split_once('/') {
@@ -134,6 +220,10 @@ pub fn classify(folder: &Folder, ignore: &[String]) -> (Vec<Found>, Vec<Diagnost
                     ));
                     continue;
                 }
+                if version > MAX_VERSION {
+                    diagnostics.push(too_large(path, &version_text));
+                    continue;
+                }
                 if down {
                     downs.insert(stem.to_owned(), path.to_owned());
                     continue;
@@ -149,8 +239,32 @@ pub fn classify(folder: &Folder, ignore: &[String]) -> (Vec<Found>, Vec<Diagnost
                 });
             }
             Some((dir, rest)) => {
-                dirs.entry(dir).or_default().push((rest, &file.content));
+                dirs.entry(dir).or_default().push((rest, content));
             }
+        }
+    }
+    // Hidden entries and folders the loader did not enter.
+    for path in &folder.unread {
+        let trimmed = path.trim_end_matches('/');
+        let name = trimmed.rsplit('/').next().unwrap_or(trimmed);
+        if ignore.iter().any(|i| i == name || i == trimmed) {
+            continue;
+        }
+        if is_hidden(path) {
+            diagnostics.extend(hidden_migration(path));
+        } else if path.ends_with('/') {
+            diagnostics.push(
+                Diagnostic::new(
+                    Code::UnreadFile,
+                    format!(
+                        "folder `{trimmed}` is nested deeper (or holds more files) than driftless lists: nothing in it is checked, and no migration in it would run"
+                    ),
+                )
+                .in_file(trimmed)
+                .help(format!(
+                    "migrations live at the top of the folder or one folder down (Prisma, diesel): move them there, or move `{trimmed}` out of the migrations folder, or list it under `ignore` in driftless.toml"
+                )),
+            );
         }
     }
     for found in &mut found {
@@ -181,6 +295,14 @@ pub fn classify(folder: &Folder, ignore: &[String]) -> (Vec<Found>, Vec<Diagnost
             }
             continue;
         };
+        if version > MAX_VERSION {
+            let sql = files
+                .iter()
+                .find(|(f, _)| f.ends_with(".sql"))
+                .map_or(dir.to_owned(), |(f, _)| format!("{dir}/{f}"));
+            diagnostics.push(too_large(&sql, &version_text));
+            continue;
+        }
         if version == 0 && !is_diesel_setup(dir) {
             diagnostics.push(misnamed(
                 dir,
@@ -317,6 +439,127 @@ mod tests {
             &[("0001_init.sql", 1, Layout::Flat)],
             &["misnamed-migration"; 5],
         );
+    }
+
+    /// Codes and files of the diagnostics for a folder with `unread` entries.
+    fn unread(files: &[&str], unread: &[&str], ignore: &[&str]) -> Vec<(String, String)> {
+        let mut folder = Folder::from_files(files.iter().map(|p| (*p, "SELECT 1;")));
+        folder.unread = unread.iter().map(|p| (*p).to_owned()).collect();
+        let ignore: Vec<String> = ignore.iter().map(|i| (*i).to_owned()).collect();
+        let (_, diags) = classify(&folder, &ignore);
+        diags
+            .iter()
+            .map(|d| {
+                (
+                    d.code.as_str().to_owned(),
+                    d.file.clone().unwrap_or_default(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn hidden_migrations_are_reported_and_other_hidden_files_are_not() {
+        let got = unread(
+            &["0001_init.sql", ".0005_read_by_a_test.sql"],
+            &[
+                ".0002_x.sql",
+                ".0003_y.up.sql",
+                ".20240101000000_init/",
+                "0001_init/.up.sql",
+                // Not migrations: tools, editors, macOS.
+                ".git/",
+                ".DS_Store",
+                ".gitkeep",
+                ".0001_init.sql.swp",
+                ".#0001_init.sql",
+                "._0001_init.sql",
+                ".idea/",
+                "0001_init/.up.sql.swp",
+                "a/.0004_z.sql",
+            ],
+            &[],
+        );
+        let expect = [
+            ("unread-file", ".0005_read_by_a_test.sql"),
+            ("unread-file", ".0002_x.sql"),
+            ("unread-file", ".0003_y.up.sql"),
+            ("unread-file", ".20240101000000_init"),
+            ("unread-file", "0001_init/.up.sql"),
+        ];
+        let expect: Vec<(String, String)> = expect
+            .iter()
+            .map(|(c, f)| ((*c).to_owned(), (*f).to_owned()))
+            .collect();
+        assert_eq!(got, expect);
+        // Hidden on purpose: `ignore` silences it.
+        assert!(unread(&[], &[".0002_x.sql"], &[".0002_x.sql"]).is_empty());
+    }
+
+    #[test]
+    fn files_too_deep_to_read_follow_the_same_rules() {
+        // A stray SQL file is an error at any depth; other files are not reported at any depth.
+        let got = unread(
+            &["0001_init.sql"],
+            &["a/b/c/d/0002_x.sql", "docs/b/c/d/readme.md"],
+            &[],
+        );
+        assert_eq!(
+            got,
+            [(
+                "misnamed-migration".to_owned(),
+                "a/b/c/d/0002_x.sql".to_owned()
+            )]
+        );
+        let got = unread(&["1_a/up.sql"], &["1_a/b/c/d/e.sql"], &[]);
+        assert_eq!(
+            got,
+            [(
+                "misnamed-migration".to_owned(),
+                "1_a/b/c/d/e.sql".to_owned()
+            )]
+        );
+        // A folder the loader stopped listing (too deep, or a symlink loop) is a warning.
+        let got = unread(&[], &["a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p/q/r/s/t/"], &[]);
+        assert_eq!(
+            got,
+            [(
+                "unread-file".to_owned(),
+                "a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p/q/r/s/t".to_owned()
+            )]
+        );
+        assert!(unread(&[], &["a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p/q/r/s/t/"], &["t"]).is_empty());
+    }
+
+    #[test]
+    fn versions_must_fit_the_history_table() {
+        // The history stores versions as BIGINT: a larger one would pass check and lock, then
+        // fail every boot.
+        let max = i64::MAX as u64;
+        check(
+            &[&format!("{max}_x.sql")],
+            &[(&format!("{max}_x.sql"), max, Layout::Flat)],
+            &[],
+        );
+        for name in [
+            "9223372036854775808_x.sql",
+            "18446744073709551615_x.sql",
+            "99999999999999999999999_x.sql",
+            "9223372036854775808_x.up.sql",
+            "9223372036854775808_x/migration.sql",
+            "9223-3720-3685-4775808_x/up.sql",
+        ] {
+            let folder = Folder::from_files([(name, "SELECT 1;")]);
+            let (found, diags) = classify(&folder, &[]);
+            assert!(found.is_empty(), "{name}: {found:?}");
+            assert_eq!(diags.len(), 1, "{name}: {diags:?}");
+            assert_eq!(diags[0].code, Code::MisnamedMigration, "{name}");
+            assert!(
+                diags[0].message.contains("larger than 9223372036854775807"),
+                "{name}: {}",
+                diags[0].message
+            );
+        }
     }
 
     #[test]

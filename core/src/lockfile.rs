@@ -6,7 +6,11 @@
 //! checksum sha256
 //! locked 1 9f86d081884c7d65… 0001_create_users.sql
 //! adopted 2 3e23e8160039594a… 0002_add_email.sql
+//! adopted 3 a1b2c3d4e5f60718… "2019-11-15-182353_Add email notifications/up.sql"
 //! ```
+//!
+//! A path is written as it is when it is one plain word, else in double quotes with backslash
+//! escapes, so that every name a layout accepts reads back.
 //!
 //! The first line hashes all entries, so two branches that each lock a new migration conflict
 //! in git instead of merging into a file that locks neither correctly.
@@ -40,6 +44,68 @@ pub struct Entry {
     pub checksum: [u8; 32],
     /// The file, relative to the folder.
     pub path: String,
+}
+
+/// A path as an entry's last field: as it is when it is one plain word (so lock files written
+/// before quoting existed read the same), else in double quotes with `\\`, `\"`, `\n`, `\r`,
+/// `\t`, `\0` and `\u{…}` escapes. Any name a layout accepts (diesel's folders have spaces)
+/// then reads back as written.
+fn quote_path(path: &str) -> String {
+    let plain = !path.is_empty()
+        && !path.starts_with('"')
+        && !path.chars().any(|c| c.is_whitespace() || c.is_control());
+    if plain {
+        return path.to_owned();
+    }
+    let mut out = String::with_capacity(path.len() + 2);
+    out.push('"');
+    for c in path.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\0' => out.push_str("\\0"),
+            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// The path written by [`quote_path`], or `None` if `field` is not one.
+fn unquote_path(field: &str) -> Option<String> {
+    let Some(quoted) = field.strip_prefix('"') else {
+        return (!field.is_empty() && !field.contains(char::is_whitespace))
+            .then(|| field.to_owned());
+    };
+    let mut out = String::with_capacity(quoted.len());
+    let mut chars = quoted.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => return chars.as_str().is_empty().then_some(out),
+            '\\' => out.push(match chars.next()? {
+                '\\' => '\\',
+                '"' => '"',
+                'n' => '\n',
+                'r' => '\r',
+                't' => '\t',
+                '0' => '\0',
+                'u' => {
+                    let rest = chars.as_str().strip_prefix('{')?;
+                    let (hex, after) = rest.split_once('}')?;
+                    let c = char::from_u32(u32::from_str_radix(hex, 16).ok()?)?;
+                    chars = after.chars();
+                    c
+                }
+                _ => return None,
+            }),
+            c => out.push(c),
+        }
+    }
+    None
 }
 
 /// A parsed lock file.
@@ -90,7 +156,7 @@ impl LockFile {
                 "{state} {} {} {}\n",
                 e.version,
                 checksum::to_hex(&e.checksum),
-                e.path
+                quote_path(&e.path)
             ));
         }
         body
@@ -143,7 +209,23 @@ impl LockFile {
         for (range, line) in lines.iter().skip(1) {
             body.push_str(line);
             body.push('\n');
-            let words: Vec<&str> = line.split_whitespace().collect();
+            // An entry's path is the rest of its line, quoted when it holds spaces.
+            let mut words: Vec<&str> = Vec::new();
+            let mut rest = line.trim_start();
+            while words.len() < 3 && !rest.is_empty() {
+                let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+                words.push(&rest[..end]);
+                rest = rest[end..].trim_start();
+            }
+            let entry_path = if matches!(words.first(), Some(&("locked" | "adopted"))) {
+                unquote_path(rest.trim_end())
+            } else {
+                words.extend(rest.split_whitespace());
+                None
+            };
+            if let Some(path) = &entry_path {
+                words.push(path);
+            }
             match words.as_slice() {
                 [] => {}
                 ["dialect", d] => {
@@ -232,6 +314,75 @@ mod tests {
         assert!(text.starts_with("# driftless.lock sha256:"));
         assert_eq!(LockFile::parse(&text), Ok(sample()));
         assert_eq!(LockFile::parse(&text.replace('\n', "\r\n")), Ok(sample()));
+    }
+
+    fn with_paths(paths: &[&str]) -> LockFile {
+        LockFile {
+            dialect: Dialect::Postgres,
+            entries: paths
+                .iter()
+                .enumerate()
+                .map(|(i, path)| Entry {
+                    state: EntryState::Adopted,
+                    version: i as u64 + 1,
+                    checksum: [i as u8; 32],
+                    path: (*path).to_owned(),
+                })
+                .collect(),
+        }
+    }
+
+    /// Any name a layout accepts is a path of the lock file: it must read back as written.
+    #[test]
+    fn every_name_round_trips() {
+        let lock = with_paths(&[
+            "2019-11-15-182353_Add email notifications to crate owners/up.sql",
+            "0002_two  spaces.sql",
+            "0003_tab\there.sql",
+            "0004_\"quoted\".sql",
+            "0005_it's.sql",
+            "0006_back\\slash.sql",
+            "0007_#hash.sql",
+            "0008_ünïcödé_😀.sql",
+            "0009_new\nline.sql",
+            "0010_cr\rx.sql",
+            "0011_nbsp\u{a0}x.sql",
+            "0012_ends with space .sql",
+            "\"0013_starts_with_a_quote.sql",
+            "0014_nul\0.sql",
+            "0015_line\u{2028}separator.sql",
+            "0016_plain.sql",
+        ]);
+        let text = lock.render();
+        assert_eq!(LockFile::parse(&text), Ok(lock.clone()), "{text}");
+        assert_eq!(
+            LockFile::parse(&text.replace('\n', "\r\n")),
+            Ok(lock),
+            "CRLF line endings"
+        );
+        // Plain names are written as before, so existing lock files do not change.
+        assert!(text.ends_with(" 0016_plain.sql\n"), "{text}");
+        assert!(
+            text.contains(
+                " \"2019-11-15-182353_Add email notifications to crate owners/up.sql\"\n"
+            )
+        );
+    }
+
+    use proptest::strategy::Strategy;
+
+    proptest::proptest! {
+        #[test]
+        fn any_path_round_trips(
+            paths in proptest::collection::vec(
+                proptest::collection::vec(proptest::arbitrary::any::<char>(), 0..12)
+                    .prop_map(String::from_iter),
+                1..4,
+            )
+        ) {
+            let lock = with_paths(&paths.iter().map(String::as_str).collect::<Vec<_>>());
+            proptest::prop_assert_eq!(LockFile::parse(&lock.render()), Ok(lock));
+        }
     }
 
     #[test]

@@ -641,9 +641,7 @@ impl Sql {
     /// The query for the schema the session resolves unqualified names in (MySQL: database).
     pub(crate) fn current_schema(&self) -> Option<&'static str> {
         match self.dialect {
-            Dialect::Postgres => {
-                Some("SELECT current_schema() WHERE current_schema() IS NOT NULL")
-            }
+            Dialect::Postgres => Some("SELECT current_schema() WHERE current_schema() IS NOT NULL"),
             Dialect::Mysql => Some("SELECT DATABASE() FROM DUAL WHERE DATABASE() IS NOT NULL"),
             Dialect::Sqlite => None,
         }

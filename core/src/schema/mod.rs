@@ -9,6 +9,7 @@
 mod catalog;
 mod lex;
 mod opaque;
+mod parse;
 mod replay;
 #[cfg(test)]
 mod tests;

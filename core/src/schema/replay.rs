@@ -12,8 +12,6 @@ use sqlparser::ast::{
     TableConstraint, TableFactor, TableObject, UnaryOperator, Update,
     UserDefinedTypeRepresentation, Value,
 };
-use sqlparser::dialect::{MySqlDialect, PostgreSqlDialect, SQLiteDialect};
-use sqlparser::parser::Parser;
 use sqlparser::tokenizer::Span;
 
 use super::catalog::{
@@ -23,7 +21,7 @@ use super::lex::{self, Place, Token};
 use super::opaque::{self, Effect, Scan};
 use super::types::{self, Change, Ty};
 use super::{Finding, Hazard, MigrationFacts, MigrationInput, Replay, StatementFacts};
-use crate::diagnostic::Code;
+use crate::diagnostic::{Code, LineStarts};
 use crate::dialect::Dialect;
 use crate::object::{Object, ObjectKind};
 
@@ -109,6 +107,9 @@ struct Stmt<'a> {
     index: usize,
     start: usize,
     text: &'a str,
+    /// Where its lines start, built on the first `span`: finding each name's place by scanning
+    /// from the start made statements with many names quadratic.
+    lines: std::cell::OnceCell<LineStarts>,
 }
 
 impl Stmt<'_> {
@@ -118,34 +119,15 @@ impl Stmt<'_> {
 
     /// The file range of a parser span, or the statement's range when the span is unknown.
     fn span(&self, span: Span) -> Range<usize> {
-        let start = offset(self.text, span.start.line, span.start.column);
-        let end = offset(self.text, span.end.line, span.end.column);
+        let lines = self.lines.get_or_init(|| LineStarts::of(self.text));
+        let start = lines.offset(self.text, span.start.line, span.start.column);
+        let end = lines.offset(self.text, span.end.line, span.end.column);
         match (start, end) {
             (Some(s), Some(e)) if s <= e => self.start + s..self.start + e,
             (Some(s), _) => self.start + s..self.start + s,
             _ => self.range(),
         }
     }
-}
-
-/// The byte offset of a 1-based line and character column in `text`.
-fn offset(text: &str, line: u64, column: u64) -> Option<usize> {
-    if line == 0 || column == 0 {
-        return None;
-    }
-    let mut line_start = 0;
-    for _ in 1..line {
-        line_start += text[line_start..].find('\n')? + 1;
-    }
-    let rest = &text[line_start..];
-    let mut col = 1;
-    for (i, _) in rest.char_indices() {
-        if col == column {
-            return Some(line_start + i);
-        }
-        col += 1;
-    }
-    (col == column).then_some(line_start + rest.len())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -341,6 +323,7 @@ pub(super) fn run(replay: &mut Replay, input: &MigrationInput<'_>) -> MigrationF
             index,
             start: range.start,
             text,
+            lines: std::cell::OnceCell::new(),
         };
         replay.statement(&mut run, &stmt);
     }
@@ -366,19 +349,16 @@ impl Replay {
                 uncertain: false,
             });
         }
-        let parsed = match self.dialect {
-            Dialect::Postgres => Parser::parse_sql(&PostgreSqlDialect {}, st.text),
-            Dialect::Mysql => Parser::parse_sql(&MySqlDialect {}, st.text),
-            Dialect::Sqlite => Parser::parse_sql(&SQLiteDialect {}, st.text),
-        };
-        self.unseen(run, st, parsed.as_deref().ok());
+        // Bounded: a statement too deep to parse without risking the stack stays opaque.
+        let parsed = super::parse::statements(self.dialect, st.text);
+        self.unseen(run, st, parsed.as_deref());
         match parsed {
-            Ok(statements) => {
+            Some(statements) => {
                 for statement in &statements {
                     self.apply(run, st, statement);
                 }
             }
-            Err(_) => {
+            None => {
                 if !self.set_schema(run, st) {
                     self.opaque(run, st);
                 }
@@ -390,6 +370,7 @@ impl Replay {
     /// does not know: a rename into another schema. Returns false when the statement has another
     /// shape.
     fn set_schema(&mut self, run: &mut Run<'_>, st: &Stmt<'_>) -> bool {
+        use sqlparser::dialect::PostgreSqlDialect;
         use sqlparser::tokenizer::{Token, Tokenizer};
         if self.dialect != Dialect::Postgres {
             return false;
@@ -1024,6 +1005,8 @@ impl Replay {
         }
         let mut fks = Vec::new();
         let mut inherited = table.columns.len();
+        // The keys of `table.columns`: a linear lookup per column made wide tables quadratic.
+        let mut keys: HashSet<String> = table.columns.iter().map(|c| c.key.clone()).collect();
         for def in &create.columns {
             let column = self.column(st, def);
             // A column of a parent table may be declared again: the two merge.
@@ -1033,7 +1016,7 @@ impl Replay {
             {
                 table.columns.remove(position);
                 inherited -= 1;
-            } else if table.column(&column.key).is_some() {
+            } else if !keys.insert(column.key.clone()) {
                 self.report(
                     run,
                     Code::DuplicateColumn,
@@ -1183,8 +1166,9 @@ impl Replay {
         match constraint {
             TableConstraint::PrimaryKey(pk) => {
                 let columns = self.index_columns(run, st, table, table_key, &pk.columns);
-                for key in &columns {
-                    if let Some(column) = table.column_mut(key) {
+                let keys: HashSet<&str> = columns.iter().map(String::as_str).collect();
+                for column in &mut table.columns {
+                    if keys.contains(column.key.as_str()) {
                         column.not_null = true;
                     }
                 }
@@ -1288,9 +1272,11 @@ impl Replay {
         idents: &[Ident],
     ) -> Vec<String> {
         let mut keys = Vec::new();
+        // One lookup per column of a wide key or index was quadratic.
+        let known: HashSet<&str> = table.columns.iter().map(|c| c.key.as_str()).collect();
         for ident in idents {
             let key = self.ident_key(ident);
-            if table.column(&key).is_none() {
+            if !known.contains(key.as_str()) {
                 self.report(
                     run,
                     Code::MissingColumn,
@@ -2911,6 +2897,33 @@ impl Replay {
                 }
             }
             _ => {}
+        }
+        if found.is_none() && parsed.is_none() {
+            // The parser could not read it (or it was too deep to parse safely), so its rows
+            // are unseen: a statement that deletes or overwrites rows by its first words.
+            let word = |i: usize| match toks.get(i) {
+                Some(Token::Word(w)) => w.to_ascii_uppercase(),
+                _ => String::new(),
+            };
+            let destructive = match lead.as_str() {
+                "DELETE" | "UPDATE" | "TRUNCATE" | "MERGE" | "REPLACE" => true,
+                "DROP" => matches!(word(1).as_str(), "TABLE" | "SCHEMA" | "DATABASE"),
+                "ALTER" => toks.windows(2).any(|w| {
+                    matches!(w, [Token::Word(a), Token::Word(b)]
+                        if a.eq_ignore_ascii_case("drop") && b.eq_ignore_ascii_case("column"))
+                }),
+                _ => false,
+            };
+            if destructive {
+                let verb = lead.to_ascii_lowercase();
+                found = Some((
+                    format!("unparsed {verb}"),
+                    format!(
+                        "this `{verb}` statement could not be parsed, so driftless cannot see \
+                         which rows it deletes or overwrites"
+                    ),
+                ));
+            }
         }
         if let Some((label, message)) = found {
             self.hazard(

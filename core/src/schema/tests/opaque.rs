@@ -519,3 +519,27 @@ ALTER TABLE ghosts ADD COLUMN at timestamptz;
         ]
     );
 }
+
+#[test]
+fn a_statement_too_deep_to_parse_that_deletes_is_still_a_hazard() {
+    let chain = vec!["1"; 5000].join(" + ");
+    let sql = format!(
+        "-- file: 0001_init.sql\nCREATE TABLE t (id int);\n-- file: 0002_x.sql\n\
+         UPDATE t SET id = {chain};\nDELETE FROM t WHERE id = {chain};\n"
+    );
+    for dialect in [Postgres, Mysql, Sqlite] {
+        let results = replay(dialect, &[], &sql);
+        let codes: Vec<&str> = results[1]
+            .2
+            .statements
+            .iter()
+            .flat_map(|s| &s.hazards)
+            .map(|h| h.code.as_str())
+            .collect();
+        assert_eq!(
+            codes,
+            ["opaque-data-change", "opaque-data-change"],
+            "{dialect:?}"
+        );
+    }
+}
