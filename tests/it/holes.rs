@@ -601,3 +601,30 @@ async fn unseen_data_changes_need_consent(kind: Kind) {
         fresh.drop_db().await;
     }
 }
+
+/// A fresh MySQL database does not show that another database's rows cannot be lost.
+#[tokio::test]
+async fn mysql_fresh_database_does_not_waive_another_database() {
+    let (Some(a), Some(b)) = (
+        TestDb::new(Kind::Mysql).await,
+        TestDb::new(Kind::Mysql).await,
+    ) else {
+        return;
+    };
+    b.pool.exec(T).await;
+    b.pool.exec("INSERT INTO t VALUES (1)").await;
+    let other = b.url.rsplit('/').next().unwrap().to_owned();
+    let dir = folder(
+        Kind::Mysql,
+        &[(
+            "0001_drop.sql",
+            &format!("{ALLOW_DROP}DROP TABLE IF EXISTS {other}.t;\n"),
+        )],
+        false,
+    );
+    let err = a.pool.run(load(&dir).migrator()).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::ConsentRequired, "{err}");
+    assert_eq!(b.pool.int("SELECT COUNT(*) FROM t").await, 1);
+    a.drop_db().await;
+    b.drop_db().await;
+}

@@ -8,7 +8,7 @@ use super::Migrator;
 use super::identity::Identities;
 use crate::backend::{Conn, HistoryRow, RowStatus, Sql, is_missing_table};
 use crate::error::{Error, ErrorKind};
-use crate::migrations::{Hazard, Migration, MigrationState};
+use crate::migrations::{Dialect, Hazard, Migration, MigrationState, ObjectKind};
 
 /// The environment variable that lists consents: `[namespace:]version`, comma-separated.
 pub const CONSENT_ENV: &str = "DRIFTLESS_ALLOW_DESTRUCTIVE";
@@ -66,6 +66,21 @@ impl Fresh {
             .map_err(|e| Error::database("cannot list the tables", e))?;
         self.0 = Some(tables.is_empty());
         Ok(tables.is_empty())
+    }
+}
+
+/// Whether an empty database shows that `hazard` loses nothing. PostgreSQL's table list covers
+/// the whole database; MySQL's and SQLite's only the current database, so there a hazard on
+/// another database (a qualified name, `DROP DATABASE`) or of unknown reach (a procedure call)
+/// is not covered.
+fn fresh_covers(dialect: Dialect, hazard: &Hazard) -> bool {
+    match dialect {
+        Dialect::Postgres => true,
+        Dialect::Mysql | Dialect::Sqlite => {
+            hazard.code() != OPAQUE
+                && hazard.object().schema().is_none()
+                && hazard.object().kind() != ObjectKind::Schema
+        }
     }
 }
 
@@ -326,7 +341,7 @@ impl<'a> Migrator<'a> {
                 },
                 None => None,
             };
-            if fresh.is_fresh(conn, sql).await? {
+            if fresh_covers(self.migrations.dialect(), hazard) && fresh.is_fresh(conn, sql).await? {
                 continue;
             }
             any = true;

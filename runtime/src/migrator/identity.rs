@@ -25,10 +25,14 @@ impl Identities {
         }
     }
 
+    /// Names compare exactly on PostgreSQL and MySQL (where table names are case-sensitive on
+    /// most servers: a `T` created in the run must not waive consent for a `t` that existed),
+    /// case-insensitively on SQLite. The analysis names an object with the spelling it was
+    /// created with, so the same table always compares equal.
     fn eq(&self, a: &str, b: &str) -> bool {
         match self.dialect {
-            Dialect::Postgres => a == b,
-            _ => a.eq_ignore_ascii_case(b),
+            Dialect::Postgres | Dialect::Mysql => a == b,
+            Dialect::Sqlite => a.eq_ignore_ascii_case(b),
         }
     }
 
@@ -185,6 +189,7 @@ mod tests {
     fn renames_chain_back_to_the_name_before_the_run() {
         let mut ids = Identities::new(Dialect::Sqlite);
         ids.after(&migration(vec![], vec![(table("b"), table("a"))]));
+        // (SQLite compares names case-insensitively.)
         ids.after(&migration(vec![], vec![(table("C"), table("B"))]));
         assert_eq!(ids.before_run(&table("c")), Some(table("a")));
         // A table created in the run and renamed stays created.
