@@ -47,21 +47,15 @@ pub(crate) fn words(text: &str, mut f: impl FnMut(&str, Place)) {
             }
             b'$' => {
                 // A PostgreSQL dollar quote `$tag$ ... $tag$`, or a parameter like `$1`.
-                let mut t = i + 1;
-                while t < bytes.len() && (bytes[t].is_ascii_alphanumeric() || bytes[t] == b'_') {
-                    t += 1;
-                }
-                let is_quote = t < bytes.len()
-                    && bytes[t] == b'$'
-                    && (t == i + 1 || !bytes[i + 1].is_ascii_digit());
-                if is_quote {
-                    let tag = &bytes[i..=t];
-                    let body_start = t + 1;
-                    let body_end = find(bytes, body_start, tag).unwrap_or(bytes.len());
-                    inner_words(&text[body_start..body_end], &mut f);
-                    i = (body_end + tag.len()).min(bytes.len());
-                } else {
-                    i = t;
+                match dollar_tag_end(bytes, i) {
+                    Ok(t) => {
+                        let tag = &bytes[i..=t];
+                        let body_start = t + 1;
+                        let body_end = find(bytes, body_start, tag).unwrap_or(bytes.len());
+                        inner_words(&text[body_start..body_end], &mut f);
+                        i = (body_end + tag.len()).min(bytes.len());
+                    }
+                    Err(t) => i = t,
                 }
             }
             _ if b.is_ascii_alphabetic() || b == b'_' || b >= 0x80 => {
@@ -131,25 +125,21 @@ pub(crate) fn tokens(text: &str, hash_comments: bool) -> Vec<Token<'_>> {
                 i = end + 1;
             }
             b'$' => {
-                let mut t = i + 1;
-                while t < bytes.len() && (bytes[t].is_ascii_alphanumeric() || bytes[t] == b'_') {
-                    t += 1;
-                }
-                let is_quote = t < bytes.len()
-                    && bytes[t] == b'$'
-                    && (t == i + 1 || !bytes[i + 1].is_ascii_digit());
-                if is_quote {
-                    let tag = &bytes[i..=t];
-                    let body_start = t + 1;
-                    let body_end = find(bytes, body_start, tag).unwrap_or(bytes.len());
-                    out.push(Token::Str(std::borrow::Cow::Borrowed(
-                        &text[body_start..body_end],
-                    )));
-                    i = (body_end + tag.len()).min(bytes.len());
-                } else {
-                    // A parameter (`$1`).
-                    out.push(Token::Number);
-                    i = t;
+                match dollar_tag_end(bytes, i) {
+                    Ok(t) => {
+                        let tag = &bytes[i..=t];
+                        let body_start = t + 1;
+                        let body_end = find(bytes, body_start, tag).unwrap_or(bytes.len());
+                        out.push(Token::Str(std::borrow::Cow::Borrowed(
+                            &text[body_start..body_end],
+                        )));
+                        i = (body_end + tag.len()).min(bytes.len());
+                    }
+                    Err(t) => {
+                        // A parameter (`$1`).
+                        out.push(Token::Number);
+                        i = t;
+                    }
                 }
             }
             _ if b.is_ascii_digit() => {
@@ -191,6 +181,20 @@ fn inner_words(text: &str, f: &mut impl FnMut(&str, Place)) {
 
 /// The index of the closing quote `q` from `from`, honouring doubled quotes; the length of
 /// `bytes` when unterminated.
+/// After a `$` at `start`: `Ok` with the index of the `$` that closes a dollar-quote tag
+/// (`$$`, `$body$`), or `Err` with the end of what follows when it is something else (a
+/// parameter such as `$1`).
+fn dollar_tag_end(bytes: &[u8], start: usize) -> Result<usize, usize> {
+    let mut t = start + 1;
+    while t < bytes.len() && (bytes[t].is_ascii_alphanumeric() || bytes[t] == b'_') {
+        t += 1;
+    }
+    let quote = t < bytes.len()
+        && bytes[t] == b'$'
+        && (t == start + 1 || !bytes[start + 1].is_ascii_digit());
+    if quote { Ok(t) } else { Err(t) }
+}
+
 fn closing(bytes: &[u8], from: usize, q: u8) -> usize {
     let mut i = from;
     while i < bytes.len() {

@@ -80,13 +80,23 @@ fn replay(
     externs: &[&str],
     fixture: &str,
 ) -> Vec<(String, String, MigrationFacts)> {
+    replay_split(dialect, externs, fixture, |sql, _| statements(sql))
+}
+
+/// [`replay`] with the statement ranges of `split`.
+fn replay_split(
+    dialect: Dialect,
+    externs: &[&str],
+    fixture: &str,
+    split: fn(&str, Dialect) -> Vec<Range<usize>>,
+) -> Vec<(String, String, MigrationFacts)> {
     let externs: Vec<String> = externs.iter().map(|s| (*s).to_owned()).collect();
     let mut replay = Replay::new(dialect, &externs);
     let folder = Folder::from_fixture(fixture);
     let mut out = Vec::new();
     for file in &folder.files {
         let sql = String::from_utf8(file.content.clone()).unwrap();
-        let ranges = statements(&sql);
+        let ranges = split(&sql, dialect);
         let transactional =
             dialect.transactional_ddl() && !sql.contains("-- driftless: no-transaction");
         let facts = replay.migration(&MigrationInput {

@@ -256,26 +256,25 @@ impl<'a> Migrator<'a> {
     /// name fails every call with [`ErrorKind::InvalidName`].
     pub fn table(mut self, name: impl Into<String>) -> Self {
         let name = name.into();
-        if !valid_identifier(&name) {
+        self.check_identifier("table", &name);
+        self.table = name;
+        self
+    }
+
+    fn check_identifier(&mut self, what: &str, name: &str) {
+        if !valid_identifier(name) {
             self.name_error = Some(format!(
-                "invalid history table name {name:?}: use ASCII letters, digits, `_` and `$`, \
+                "invalid history {what} name {name:?}: use ASCII letters, digits, `_` and `$`, \
                  not starting with a digit, at most 63 bytes"
             ));
         }
-        self.table = name;
-        self
     }
 
     /// The history table's schema (PostgreSQL schema, MySQL database, SQLite attached
     /// database), with the same rule as [`Migrator::table`].
     pub fn schema(mut self, schema: impl Into<String>) -> Self {
         let schema = schema.into();
-        if !valid_identifier(&schema) {
-            self.name_error = Some(format!(
-                "invalid history schema name {schema:?}: use ASCII letters, digits, `_` and `$`, \
-                 not starting with a digit, at most 63 bytes"
-            ));
-        }
+        self.check_identifier("schema", &schema);
         self.schema = Some(schema);
         self
     }

@@ -9,21 +9,9 @@ fn replay(
     externs: &[&str],
     fixture: &str,
 ) -> Vec<(String, String, MigrationFacts)> {
-    let externs: Vec<String> = externs.iter().map(|s| (*s).to_owned()).collect();
-    let mut replay = Replay::new(dialect, &externs);
-    let folder = Folder::from_fixture(fixture);
-    let mut out = Vec::new();
-    for file in &folder.files {
-        let sql = String::from_utf8(file.content.clone()).unwrap();
-        let ranges: Vec<Range<usize>> = crate::split::split(&sql, dialect).statements().collect();
-        let facts = replay.migration(&MigrationInput {
-            sql: &sql,
-            statements: &ranges,
-            transactional: dialect.transactional_ddl(),
-        });
-        out.push((file.path.clone(), sql, facts));
-    }
-    out
+    replay_split(dialect, externs, fixture, |sql, dialect| {
+        crate::split::split(sql, dialect).statements().collect()
+    })
 }
 
 #[track_caller]
