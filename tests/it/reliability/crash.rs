@@ -145,8 +145,11 @@ impl Crash<'_> {
             }
         }
         // What the killed process left is what the server holds once its sessions are gone.
-        if !db.pool.settle(&before, NEXT_BOOT).await? {
+        if let Some(what) = db.pool.settle(&before, NEXT_BOOT).await? {
             tally.outcome("a killed session lingered past 10 s");
+            tally
+                .notes
+                .push(format!("{}: a killed session lingered: {what}", self.trial));
         }
         Ok(finished)
     }

@@ -214,17 +214,29 @@ impl Pool {
     }
 
     /// Waits, up to `limit`, until no session but those of `before` is left: a server finishes
-    /// the statement (PostgreSQL: the batch) a killed client had sent before it notices. False
-    /// when one lingers.
-    pub async fn settle(&self, before: &[String], limit: Duration) -> Res<bool> {
+    /// the statement (PostgreSQL: the batch) a killed client had sent before it notices.
+    /// Returns what the sessions that linger are doing, if any do.
+    pub async fn settle(&self, before: &[String], limit: Duration) -> Res<Option<String>> {
         let start = Instant::now();
         while self.sessions().await?.iter().any(|s| !before.contains(s)) {
             if start.elapsed() > limit {
-                return Ok(false);
+                let what = match self.backend() {
+                    Backend::Postgres => {
+                        "SELECT format('%s %s %s/%s: %s', pid, state, wait_event_type, \
+                         wait_event, left(query, 100)) FROM pg_stat_activity \
+                         WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    }
+                    _ => {
+                        "SELECT CONCAT_WS(' ', id, command, state, time, LEFT(info, 100)) \
+                         FROM information_schema.processlist \
+                         WHERE db = DATABASE() AND id <> CONNECTION_ID()"
+                    }
+                };
+                return Ok(Some(self.texts(what).await?.join("; ")));
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        Ok(true)
+        Ok(None)
     }
 
     pub async fn close(&self) {
