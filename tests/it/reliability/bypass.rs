@@ -132,7 +132,7 @@ fn cases(backend: Backend) -> Vec<Case> {
             namespace: "lib",
             consent: Some("2"),
             ..case(
-                "consent for namespace `` used for `lib`",
+                "bare consent `2` used for namespace `lib`",
                 &["-- driftless: allow drop-table: corpus\nDROP TABLE t;\n"],
             )
         },

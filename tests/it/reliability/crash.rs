@@ -120,7 +120,8 @@ impl Crash<'_> {
     /// Runs the migrations in a child process and kills it with SIGKILL after `delay`, then
     /// waits for the server to finish what the child had sent.
     async fn kill(&self, db: &Fresh, delay: Duration, tally: &mut Tally) -> Res<Option<Duration>> {
-        let before = db.pool.sessions().await?;
+        let watcher = Pool::single(db.pool.backend(), &db.url).await?;
+        let before = watcher.sessions().await?;
         let start = Instant::now();
         let mut child = spawn_child(db.pool.backend(), &db.url, self.dir)?;
         let finished = loop {
@@ -145,7 +146,9 @@ impl Crash<'_> {
             }
         }
         // What the killed process left is what the server holds once its sessions are gone.
-        if let Some(what) = db.pool.settle(&before, NEXT_BOOT).await? {
+        let settled = watcher.settle(&before, NEXT_BOOT).await;
+        watcher.close().await;
+        if let Some(what) = settled? {
             tally.outcome("a killed session lingered past 10 s");
             tally
                 .notes

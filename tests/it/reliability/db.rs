@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use driftless::{Migrator, Report};
 use driftless_core::lockfile::{self, LockRequest};
+use sqlx::pool::PoolOptions;
 use sqlx::{AssertSqlSafe, Connection, MySqlPool, PgPool, Row, SqlitePool};
 
 /// The result of a harness step: the error is the message of a process error.
@@ -103,11 +104,31 @@ macro_rules! with_pool {
 
 impl Pool {
     pub async fn connect(backend: Backend, url: &str) -> Res<Pool> {
+        Pool::connect_max(backend, url, 10).await
+    }
+
+    /// A pool of one connection, which therefore sees the same sessions as "others" each time.
+    pub async fn single(backend: Backend, url: &str) -> Res<Pool> {
+        Pool::connect_max(backend, url, 1).await
+    }
+
+    async fn connect_max(backend: Backend, url: &str, max: u32) -> Res<Pool> {
         let what = format!("cannot connect to {url}");
+        macro_rules! connect {
+            ($variant:path) => {
+                $variant(
+                    PoolOptions::new()
+                        .max_connections(max)
+                        .connect(url)
+                        .await
+                        .ctx(&what)?,
+                )
+            };
+        }
         Ok(match backend {
-            Backend::Postgres => Pool::Pg(PgPool::connect(url).await.ctx(&what)?),
-            Backend::Mysql => Pool::My(MySqlPool::connect(url).await.ctx(&what)?),
-            Backend::Sqlite => Pool::Lite(SqlitePool::connect(url).await.ctx(&what)?),
+            Backend::Postgres => connect!(Pool::Pg),
+            Backend::Mysql => connect!(Pool::My),
+            Backend::Sqlite => connect!(Pool::Lite),
         })
     }
 
@@ -192,7 +213,8 @@ impl Pool {
     }
 
     /// The other client sessions on this database: PostgreSQL backends, MySQL connections.
-    /// SQLite has none (a killed process holds nothing).
+    /// SQLite has none (a killed process holds nothing). Ask a [`Pool::single`]: a larger
+    /// pool may answer from another of its own connections each time.
     pub async fn sessions(&self) -> Res<Vec<String>> {
         match self.backend() {
             Backend::Postgres => {
