@@ -262,7 +262,7 @@ fn report(rows: &[(Backend, Tally, Duration)], wall: Duration) -> ExitCode {
             wall.as_secs_f64()
         );
     }
-    for (backend, t, _) in rows {
+    for (backend, t, _) in rows.iter().filter(|(_, t, _)| !t.laps.is_empty()) {
         let outcomes: Vec<String> = t.outcomes.iter().map(|(k, n)| format!("{k} {n}")).collect();
         println!("\n{backend}: parts took {}", t.laps.join(", "));
         println!("{backend}: {}", outcomes.join(", "));
