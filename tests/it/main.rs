@@ -4,3 +4,4 @@ mod common;
 mod holes;
 mod migrate;
 mod real;
+mod reliability;
