@@ -610,17 +610,31 @@ impl<'r> Scan<'r> {
     }
 
     /// A SQLite `CREATE [TEMP] TRIGGER [IF NOT EXISTS] name ... ON table ... BEGIN ... END`.
-    pub(crate) fn sqlite_trigger(&self, toks: &[Token<'_>]) -> Option<TriggerDef> {
+    pub(crate) fn trigger(&self, toks: &[Token<'_>]) -> Option<TriggerDef> {
         if !is_word(toks.first(), "create") {
             return None;
         }
-        let mut j = 1;
-        while matches!(upper(toks.get(j)).as_str(), "TEMP" | "TEMPORARY") {
-            j += 1;
-        }
-        if !is_word(toks.get(j), "trigger") {
+        // Skip `TEMP`, `OR REPLACE`, `CONSTRAINT` and MySQL's `DEFINER = user@host`.
+        let j = (1..toks.len().min(12)).find(|&j| is_word(toks.get(j), "trigger"))?;
+        let prefix_ok = toks[1..j].iter().all(|t| match t {
+            Token::Word(w) => {
+                matches!(
+                    w.to_ascii_uppercase().as_str(),
+                    "TEMP"
+                        | "TEMPORARY"
+                        | "OR"
+                        | "REPLACE"
+                        | "CONSTRAINT"
+                        | "DEFINER"
+                        | "CURRENT_USER"
+                ) || is_definer_part(toks, j)
+            }
+            _ => is_definer_part(toks, j),
+        });
+        if !prefix_ok {
             return None;
         }
+        let mut j = j;
         j += 1;
         if is_word(toks.get(j), "if") {
             j += 3;
@@ -637,9 +651,27 @@ impl<'r> Scan<'r> {
             j += 1;
         }
         let (table_schema, table, after) = qualified(toks, j + 1)?;
-        let effect = match toks[after..].iter().position(|t| is_word(Some(t), "begin")) {
-            Some(begin) => self.body(&toks[after + begin..]),
-            None => Some(Effect::Runs("trigger".into())),
+        let execute = toks[after..]
+            .iter()
+            .position(|t| is_word(Some(t), "execute"))
+            .map(|e| after + e);
+        let effect = match (
+            toks[after..].iter().position(|t| is_word(Some(t), "begin")),
+            execute,
+        ) {
+            // PostgreSQL: `EXECUTE FUNCTION f()` runs what `f`'s body does, when the folder
+            // defined it; an unknown function may do anything.
+            (_, Some(e)) if self.dialect == Dialect::Postgres => match qualified(toks, e + 2) {
+                Some((_, function, _)) => match self.routines.get(&function.to_lowercase()) {
+                    Some(effect) => effect.clone(),
+                    None => Some(Effect::Calls(function)),
+                },
+                None => Some(Effect::Runs("trigger".into())),
+            },
+            (Some(begin), _) => self.body(&toks[after + begin..]),
+            // MySQL's one-statement body (`FOR EACH ROW SET NEW.x = ...`).
+            (None, _) if self.dialect == Dialect::Mysql => self.body_without_begin(&toks[after..]),
+            (None, _) => Some(Effect::Runs("trigger".into())),
         };
         Some(TriggerDef {
             name: (schema, name),
@@ -648,6 +680,14 @@ impl<'r> Scan<'r> {
             effect,
         })
     }
+}
+
+/// Whether every token before the `TRIGGER` at `trigger` belongs to the words a `CREATE ...
+/// TRIGGER` may have there (MySQL's `DEFINER = user@host` included).
+fn is_definer_part(toks: &[Token<'_>], trigger: usize) -> bool {
+    toks[1..trigger]
+        .iter()
+        .any(|t| matches!(t, Token::Word(w) if w.eq_ignore_ascii_case("definer")))
 }
 
 /// Words that are followed by `(` without being a call: keywords and type names.
@@ -1106,7 +1146,7 @@ mod tests {
                 let toks = lex::tokens(text, false);
                 let _ = scan.body(&toks);
                 let _ = scan.routine(&toks);
-                let _ = scan.sqlite_trigger(&toks);
+                let _ = scan.trigger(&toks);
                 let _ = scan.do_block(&toks);
                 let _ = scan.calls(&toks, 0, toks.len(), false);
                 let _ = sets_writable_schema(&toks);
@@ -1128,7 +1168,7 @@ mod tests {
             let toks = lex::tokens(text, dialect == Dialect::Mysql);
             let _ = scan.body(&toks);
             let _ = scan.routine(&toks);
-            let _ = scan.sqlite_trigger(&toks);
+            let _ = scan.trigger(&toks);
             let _ = scan.do_block(&toks);
             let _ = scan.calls(&toks, 0, toks.len(), true);
             let mut replay = crate::schema::Replay::new(dialect, &[]);

@@ -7,7 +7,7 @@ use sqlparser::ast::{
     AlterColumnOperation, AlterIndexOperation, AlterTable, AlterTableOperation, AlterType,
     AlterTypeOperation, AlterViewOperation, AssignmentTarget, BinaryOperator, ColumnDef,
     ColumnOption, CreateIndex, CreateTable, CreateTableLikeKind, CreateView, DataType, Delete,
-    Expr, FromTable, Ident, IndexColumn, Insert, ObjectName, ObjectType, Query,
+    Expr, FromTable, GroupByExpr, Ident, IndexColumn, Insert, ObjectName, ObjectType, Query,
     RenameTableNameKind, SchemaName, SelectItem, SetExpr, Spanned, SqliteOnConflict, Statement,
     TableConstraint, TableFactor, TableObject, UnaryOperator, Update,
     UserDefinedTypeRepresentation, Value,
@@ -282,6 +282,18 @@ fn display(table: &Table) -> String {
     match &table.schema {
         Some(schema) => format!("{schema}.{}", table.name),
         None => table.name.clone(),
+    }
+}
+
+/// Whether `expr` is `column` itself, possibly cast (`col::text::int`, `CAST(col AS int)`).
+fn is_cast_of(expr: &Expr, column: &str, replay: &Replay) -> bool {
+    match expr {
+        Expr::Identifier(ident) => replay.ident_key(ident) == column,
+        Expr::CompoundIdentifier(parts) => parts
+            .last()
+            .is_some_and(|ident| replay.ident_key(ident) == column),
+        Expr::Cast { expr, .. } | Expr::Nested(expr) => is_cast_of(expr, column, replay),
+        _ => false,
     }
 }
 
@@ -1679,8 +1691,10 @@ impl Replay {
                     AlterColumnOperation::DropDefault => {
                         table.column_mut(&column_key).unwrap().has_default = false;
                     }
-                    AlterColumnOperation::SetDataType { data_type, .. } => {
-                        self.change_type(run, st, table, &column_key, data_type);
+                    AlterColumnOperation::SetDataType {
+                        data_type, using, ..
+                    } => {
+                        self.change_type(run, st, table, &column_key, data_type, using.as_ref());
                     }
                     _ => {}
                 }
@@ -1946,7 +1960,7 @@ impl Replay {
             self.missing_column(run, st, table, key, old);
             return;
         }
-        self.change_type(run, st, table, &old_key, data_type);
+        self.change_type(run, st, table, &old_key, data_type, None);
         let mut shape = Column {
             key: String::new(),
             name: String::new(),
@@ -2047,6 +2061,7 @@ impl Replay {
         table: &mut Table,
         column_key: &str,
         data_type: &DataType,
+        using: Option<&Expr>,
     ) {
         let new_ty = data_type.to_string();
         let new_ref = match data_type {
@@ -2075,6 +2090,13 @@ impl Replay {
                     &types::classify(&column.ty, self.dialect),
                     &types::classify(&new_ty, self.dialect),
                 ),
+            };
+            // PostgreSQL's `USING expr` computes every new value: anything but a cast of the
+            // column itself (`col::int`, `CAST(col AS int)`) may replace what the rows held.
+            let rewrites = using.is_some_and(|e| !is_cast_of(e, column_key, self));
+            let change = match change {
+                Change::Safe if rewrites => Change::Lossy,
+                change => change,
             };
             match change {
                 Change::Safe => {}
@@ -2718,7 +2740,7 @@ impl Replay {
         table: &ObjectName,
         event: TriggerEvent,
     ) {
-        if self.dialect != Dialect::Sqlite || self.catalog.triggers.is_empty() {
+        if self.catalog.triggers.is_empty() {
             return;
         }
         let name = self.name(st, table);
@@ -2833,13 +2855,12 @@ impl Replay {
                     }
                 }
             }
-            (Dialect::Postgres | Dialect::Mysql, "CREATE") => {
-                if let Some((name, effect)) = scan.routine(&toks) {
+            (_, "CREATE") => {
+                if self.dialect != Dialect::Sqlite
+                    && let Some((name, effect)) = scan.routine(&toks)
+                {
                     self.catalog.routines.insert(name.to_lowercase(), effect);
-                }
-            }
-            (Dialect::Sqlite, "CREATE") => {
-                if let Some(def) = scan.sqlite_trigger(&toks) {
+                } else if let Some(def) = scan.trigger(&toks) {
                     let table = Key {
                         schema: def
                             .table
@@ -2971,7 +2992,15 @@ impl Replay {
         let [from] = select.from.as_slice() else {
             return;
         };
-        if !from.joins.is_empty() {
+        // A copy that keeps only some rows is not a rebuild: the drop that follows loses the
+        // others, and stays a drop-table hazard.
+        let filtered = select.selection.is_some()
+            || select.having.is_some()
+            || select.distinct.is_some()
+            || !matches!(&select.group_by, GroupByExpr::Expressions(e, _) if e.is_empty())
+            || source.limit_clause.is_some()
+            || source.fetch.is_some();
+        if !from.joins.is_empty() || filtered {
             return;
         }
         let TableFactor::Table { name, .. } = &from.relation else {

@@ -1383,3 +1383,35 @@ DROP TABLE x;
         ],
     );
 }
+
+#[test]
+fn a_rebuild_that_copies_some_rows_is_a_drop() {
+    check(
+        Sqlite,
+        "
+-- file: 0001_init.sql
+CREATE TABLE t (id integer PRIMARY KEY, v text);
+-- file: 0002_x.sql
+CREATE TABLE t_new (id integer PRIMARY KEY, v text);
+INSERT INTO t_new SELECT * FROM t WHERE id < 0;
+DROP TABLE t;
+ALTER TABLE t_new RENAME TO t;
+",
+        &["0002_x.sql:3:1 hazard drop-table t"],
+    );
+}
+
+#[test]
+fn using_that_is_not_a_cast_of_the_column_rewrites_it() {
+    check(
+        Postgres,
+        "
+-- file: 0001_init.sql
+CREATE TABLE t (id int, v text);
+-- file: 0002_x.sql
+ALTER TABLE t ALTER COLUMN v TYPE text USING NULL;
+ALTER TABLE t ALTER COLUMN id TYPE bigint USING id::bigint;
+",
+        &["0002_x.sql:1:1 hazard lossy-type-change t.v"],
+    );
+}

@@ -531,3 +531,37 @@ fn a_statement_too_deep_to_parse_that_deletes_is_still_a_hazard() {
         );
     }
 }
+
+#[test]
+fn postgres_and_mysql_triggers_fired_by_the_migration() {
+    check(
+        Postgres,
+        "
+-- file: 0001_init.sql
+CREATE TABLE t (id int, updated_at timestamp);
+CREATE TABLE other (id int);
+CREATE FUNCTION wipe() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN DELETE FROM other; RETURN NEW; END $$;
+CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.updated_at := now(); RETURN NEW; END $$;
+CREATE TRIGGER t_wipe AFTER INSERT ON t FOR EACH ROW EXECUTE FUNCTION wipe();
+CREATE TRIGGER t_touch BEFORE UPDATE ON t FOR EACH ROW EXECUTE PROCEDURE touch();
+-- file: 0002_x.sql
+INSERT INTO t VALUES (1, now());
+UPDATE t SET id = 2 WHERE id = 1;
+",
+        &["0002_x.sql:1:1 hazard opaque-data-change <trigger t_wipe>"],
+    );
+    check(
+        Mysql,
+        "
+-- file: 0001_init.sql
+CREATE TABLE t (id int, updated_at datetime);
+CREATE TABLE other (id int);
+CREATE TRIGGER t_wipe AFTER INSERT ON t FOR EACH ROW DELETE FROM other;
+CREATE TRIGGER t_touch BEFORE UPDATE ON t FOR EACH ROW SET NEW.updated_at = NOW();
+-- file: 0002_x.sql
+INSERT INTO t VALUES (1, NOW());
+UPDATE t SET id = 2 WHERE id = 1;
+",
+        &["0002_x.sql:1:1 hazard opaque-data-change <trigger t_wipe>"],
+    );
+}
