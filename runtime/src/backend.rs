@@ -269,21 +269,21 @@ impl Db {
         let conn = match self {
             #[cfg(feature = "postgres")]
             Db::Pg(pool) => {
-                let options = pool.connect_options();
-                let connect = PgConnection::connect_with(&options);
-                match tokio::time::timeout(timeout, connect).await {
-                    Ok(conn) => {
-                        let mut conn = conn.map_err(|e| Error::database(context, e))?;
-                        // A batch keeps running on the server after the client is gone, holding
-                        // the lock; PostgreSQL 14+ can notice the closed socket and abort it.
-                        // Older servers reject the setting, which is harmless.
-                        let _ = sqlx::raw_sql("SET client_connection_check_interval = 100")
-                            .execute(&mut conn)
-                            .await;
-                        Conn::Pg(conn)
-                    }
-                    Err(_) => return Err(connect_timeout(timeout)),
-                }
+                let pooled = tokio::time::timeout(timeout, pool.acquire())
+                    .await
+                    .map_err(|_| connect_timeout(timeout))?
+                    .map_err(|e| acquire_error(context, timeout, e))?;
+                // Taken out of the pool for good (an established connection, with the pool's
+                // `after_connect` settings): it carries the advisory lock and session settings,
+                // so it is closed at the end of the run, never handed back.
+                let mut conn = pooled.detach();
+                // A batch keeps running on the server after the client is gone, holding the
+                // lock; PostgreSQL 14+ can notice the closed socket and abort it. Older servers
+                // reject the setting, which is harmless.
+                let _ = sqlx::raw_sql("SET client_connection_check_interval = 100")
+                    .execute(&mut conn)
+                    .await;
+                Conn::Pg(conn)
             }
             #[cfg(feature = "mysql")]
             Db::My(pool) => {

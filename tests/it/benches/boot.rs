@@ -134,7 +134,7 @@ async fn postgres(server: &str, ours: &Migrations, sqlx_dir: &Path, rows: &mut V
 const REPLICAS: usize = 8;
 const RACE_FROM: usize = 10;
 const RACE_TO: usize = 100;
-const RACES: usize = 5;
+const RACES: usize = 15;
 
 /// `REPLICAS` processes' worth of pools boot at once on a database at `RACE_FROM` migrations,
 /// with a binary of `RACE_TO`: the time until every replica is up, median of `RACES` races,
