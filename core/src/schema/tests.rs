@@ -139,7 +139,17 @@ fn check(dialect: Dialect, fixture: &str, expect: &[&str]) {
 
 #[track_caller]
 fn check_with(dialect: Dialect, externs: &[&str], fixture: &str, expect: &[&str]) {
-    let got = render(&replay(dialect, externs, fixture));
+    assert_rendered(dialect, &replay(dialect, externs, fixture), expect);
+}
+
+/// Fails with the actual output, ready to paste, when `results` do not render as `expect`.
+#[track_caller]
+fn assert_rendered(
+    dialect: Dialect,
+    results: &[(String, String, MigrationFacts)],
+    expect: &[&str],
+) {
+    let got = render(results);
     if got != expect {
         let mut actual = String::from("[\n");
         for line in &got {

@@ -87,6 +87,22 @@ impl<'a> Migrator<'a> {
         }
     }
 
+    /// The `applied` row of a migration that ran whole in its transaction; `duration_ms` is SQL.
+    fn applied_row(&self, sql: &Sql, job: &Job<'_>, duration_ms: &str) -> String {
+        sql.put_row(
+            self.namespace(),
+            job.m.version,
+            job.m.description(),
+            &job.m.checksum_hex(),
+            RowStatus::Applied,
+            job.total,
+            job.total,
+            Some(duration_ms),
+            None,
+            job.consent.as_deref(),
+        )
+    }
+
     /// The `running` row that claims a version for the intent log.
     fn claim(&self, sql: &Sql, job: &Job<'_>) -> String {
         sql.put_row(
@@ -130,18 +146,7 @@ impl<'a> Migrator<'a> {
             batch.push_str(s);
             batch.push_str(";\n");
         }
-        batch.push_str(&sql.put_row(
-            self.namespace(),
-            m.version,
-            m.description(),
-            &m.checksum_hex(),
-            RowStatus::Applied,
-            job.total,
-            job.total,
-            Some(Sql::pg_elapsed_ms()),
-            None,
-            job.consent.as_deref(),
-        ));
+        batch.push_str(&self.applied_row(sql, job, Sql::pg_elapsed_ms()));
         batch.push_str(";\n");
         batch.push_str(&sql.put_summary(self.namespace(), &summary::with(applied, m)));
         batch.push_str(";\nCOMMIT");
@@ -252,18 +257,7 @@ impl<'a> Migrator<'a> {
         let ms = job.start.elapsed().as_millis().to_string();
         let record = format!(
             "{};\n{};\nCOMMIT",
-            sql.put_row(
-                ns,
-                m.version,
-                m.description(),
-                &m.checksum_hex(),
-                RowStatus::Applied,
-                job.total,
-                job.total,
-                Some(&ms),
-                None,
-                job.consent.as_deref()
-            ),
+            self.applied_row(sql, job, &ms),
             sql.put_summary(ns, &new_summary)
         );
         if let Err(e) = conn.execute(record).await {

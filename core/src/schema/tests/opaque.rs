@@ -16,15 +16,7 @@ fn replay(
 
 #[track_caller]
 fn check(dialect: Dialect, fixture: &str, expect: &[&str]) {
-    let got = render(&replay(dialect, &[], fixture));
-    if got != expect {
-        let mut actual = String::from("[\n");
-        for line in &got {
-            actual.push_str(&format!("    {line:?},\n"));
-        }
-        actual.push(']');
-        panic!("replay of {dialect} fixture differs; actual output:\n{actual}");
-    }
+    assert_rendered(dialect, &replay(dialect, &[], fixture), expect);
 }
 
 /// The hazards of statement `stmt` of migration `migration` (both 0-based).
