@@ -87,36 +87,46 @@ impl<'a> Migrator<'a> {
         }
     }
 
-    /// The `applied` row of a migration that ran whole in its transaction; `duration_ms` is SQL.
-    fn applied_row(&self, sql: &Sql, job: &Job<'_>, duration_ms: &str) -> String {
+    /// The history row of `job` in `status`, with `done` statements, a duration (SQL) and an
+    /// error text.
+    fn row(
+        &self,
+        sql: &Sql,
+        job: &Job<'_>,
+        status: RowStatus,
+        done: usize,
+        duration_ms: Option<&str>,
+        error: Option<&str>,
+    ) -> String {
         sql.put_row(
             self.namespace(),
             job.m.version,
             job.m.description(),
             &job.m.checksum_hex(),
-            RowStatus::Applied,
+            status,
+            done,
             job.total,
+            duration_ms,
+            error,
+            job.consent.as_deref(),
+        )
+    }
+
+    /// The `applied` row of a migration that ran whole in its transaction; `duration_ms` is SQL.
+    fn applied_row(&self, sql: &Sql, job: &Job<'_>, duration_ms: &str) -> String {
+        self.row(
+            sql,
+            job,
+            RowStatus::Applied,
             job.total,
             Some(duration_ms),
             None,
-            job.consent.as_deref(),
         )
     }
 
     /// The `running` row that claims a version for the intent log.
     fn claim(&self, sql: &Sql, job: &Job<'_>) -> String {
-        sql.put_row(
-            self.namespace(),
-            job.m.version,
-            job.m.description(),
-            &job.m.checksum_hex(),
-            RowStatus::Running,
-            0,
-            job.total,
-            None,
-            None,
-            job.consent.as_deref(),
-        )
+        self.row(sql, job, RowStatus::Running, 0, None, None)
     }
 
     async fn pg_batch(
@@ -413,18 +423,7 @@ impl<'a> Migrator<'a> {
         let text = e.to_string();
         let row = self.transaction(
             sql,
-            sql.put_row(
-                self.namespace(),
-                m.version,
-                m.description(),
-                &m.checksum_hex(),
-                RowStatus::Failed,
-                0,
-                job.total,
-                None,
-                Some(&text),
-                job.consent.as_deref(),
-            ),
+            self.row(sql, job, RowStatus::Failed, 0, None, Some(&text)),
         );
         if let Err(record) = conn.execute(row).await {
             tracing::error!(
