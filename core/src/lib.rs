@@ -10,6 +10,7 @@ pub mod checksum;
 pub mod config;
 pub mod diagnostic;
 pub mod dialect;
+pub mod drift;
 pub mod directive;
 pub mod folder;
 pub mod layout;
