@@ -6,9 +6,15 @@
 //! the migration that made the object what the history says, and the SQL that would bring one
 //! side to the other. What either side cannot know is counted as not verified, never reported.
 
+mod compare;
 pub mod model;
+mod normalize;
+mod report;
+mod sql;
 
+pub use compare::compare;
 pub use model::{
     Column, Constraint, ConstraintKind, Enum, Fact, Identity, Index, IndexPart, Name, Origin,
     Schema, Sequence, Table, View,
 };
+pub use report::{Drift, DriftKind, Report, Unverified};

@@ -1,0 +1,1030 @@
+//! The comparison of the history's schema with a database's.
+//!
+//! Objects are matched by what the engine keys them by: tables, views, enums and sequences by
+//! name; columns by name within their table; keys (primary, unique, foreign) by their columns
+//! and target, so a name the engine generated never makes drift; checks and indexes by name,
+//! then by definition. A unique index on plain columns and a unique constraint are the same key
+//! (MySQL and SQLite do not tell them apart). What a side cannot know, and every difference on
+//! an object a statement the replay could not read may have touched, is "not verified".
+
+use std::collections::BTreeSet;
+
+use crate::dialect::Dialect;
+
+use super::model::{
+    Column, Constraint, ConstraintKind, Fact, Identity, Index, IndexPart, Name, Schema, Table,
+};
+use super::normalize;
+use super::report::{Drift, DriftKind, Report, Unverified};
+use super::sql;
+
+/// Compares the schema the history produces with the schema a database holds.
+pub fn compare(dialect: Dialect, history: &Schema, database: &Schema) -> Report {
+    let mut cmp = Cmp {
+        dialect,
+        history,
+        database,
+        report: Report::default(),
+    };
+    cmp.tables();
+    cmp.views();
+    cmp.enums();
+    cmp.sequences();
+    cmp.report
+}
+
+struct Cmp<'a> {
+    dialect: Dialect,
+    history: &'a Schema,
+    database: &'a Schema,
+    report: Report,
+}
+
+/// A key (primary, unique, foreign) as both sides are matched on.
+#[derive(Debug, Clone)]
+struct Key<'a> {
+    kind: u8,
+    columns: Vec<String>,
+    target: Option<(Name, Vec<String>)>,
+    name: Option<String>,
+    constraint: Option<&'a Constraint>,
+    index: Option<&'a Index>,
+}
+
+impl Key<'_> {
+    fn same(&self, other: &Key<'_>) -> bool {
+        if self.kind != other.kind {
+            return false;
+        }
+        let sorted = |c: &[String]| c.iter().cloned().collect::<BTreeSet<_>>();
+        let columns = if self.kind == 2 {
+            self.columns == other.columns
+        } else {
+            sorted(&self.columns) == sorted(&other.columns)
+        };
+        columns
+            && match (&self.target, &other.target) {
+                (Some((t1, c1)), Some((t2, c2))) => {
+                    t1 == t2 && (c1.is_empty() || c2.is_empty() || c1 == c2)
+                }
+                (None, None) => true,
+                _ => false,
+            }
+    }
+
+    fn label(&self) -> &'static str {
+        match self.kind {
+            0 => "primary key",
+            1 => "unique key",
+            _ => "foreign key",
+        }
+    }
+
+    fn describe(&self) -> String {
+        let mut text = format!("{} ({})", self.label(), self.columns.join(", "));
+        if let Some((table, columns)) = &self.target {
+            text.push_str(&format!(" references {table}"));
+            if !columns.is_empty() {
+                text.push_str(&format!(" ({})", columns.join(", ")));
+            }
+        }
+        text
+    }
+}
+
+impl<'a> Cmp<'a> {
+    fn uncertain(&self, name: &str) -> bool {
+        self.history.uncertain.contains(&name.to_lowercase())
+    }
+
+    fn is_extern(&self, name: &Name) -> bool {
+        self.history.externs.iter().any(|spec| {
+            let spec = spec.to_lowercase();
+            let (schema, table) = match spec.rsplit_once('.') {
+                Some((schema, table)) => (Some(schema), table),
+                None => (None, spec.as_str()),
+            };
+            let schema_ok = match (schema, &name.schema) {
+                (None, _) => true,
+                (Some(s), Some(n)) => s == n.to_lowercase(),
+                (Some(s), None) => matches!(s, "public" | "main"),
+            };
+            schema_ok && (table == "*" || table == name.name.to_lowercase())
+        })
+    }
+
+    /// Records a difference, or "not verified" when the object is uncertain.
+    fn drift(&mut self, sure: bool, drift: Drift) {
+        if sure {
+            self.report.drift.push(drift);
+        } else {
+            self.report.unverified.push(Unverified {
+                object: format!("{} {}", drift.object_kind, drift.object),
+                why: format!(
+                    "a statement the replay could not read may explain it ({})",
+                    drift.summary()
+                ),
+            });
+        }
+    }
+
+    fn unverified(&mut self, object: String, why: impl Into<String>) {
+        self.report.unverified.push(Unverified {
+            object,
+            why: why.into(),
+        });
+    }
+
+    fn tables(&mut self) {
+        let d = self.dialect;
+        let history = self.history;
+        let database = self.database;
+        let mut missing: Vec<&Table> = history
+            .tables
+            .values()
+            .filter(|t| !database.tables.contains_key(&t.name))
+            .collect();
+        let mut extra: Vec<&Table> = database
+            .tables
+            .values()
+            .filter(|t| !history.tables.contains_key(&t.name) && !self.is_extern(&t.name))
+            .collect();
+        // A table renamed outside the history: one missing and one extra table with the same
+        // columns.
+        let mut renamed = Vec::new();
+        for m in &missing {
+            if !m.columns_known || m.columns.is_empty() {
+                continue;
+            }
+            let keys: BTreeSet<&str> = m.columns.iter().map(|c| c.key.as_str()).collect();
+            let candidates: Vec<&&Table> = extra
+                .iter()
+                .filter(|e| {
+                    e.columns.iter().map(|c| c.key.as_str()).collect::<BTreeSet<_>>() == keys
+                })
+                .collect();
+            if let [only] = candidates.as_slice() {
+                renamed.push((*m, **only));
+            }
+        }
+        for (m, e) in &renamed {
+            missing.retain(|t| t.name != m.name);
+            extra.retain(|t| t.name != e.name);
+            let sure = !self.uncertain(&m.name.name) && !self.uncertain(&e.name.name);
+            self.report.compared += 1;
+            self.drift(
+                sure,
+                Drift {
+                    kind: DriftKind::Changed,
+                    object_kind: "table",
+                    object: m.name.to_string(),
+                    aspect: "name",
+                    history: Some(m.name.to_string()),
+                    database: Some(e.name.to_string()),
+                    origin: m.origin.clone(),
+                    to_history: sql::rename_table(d, &e.name, &m.name),
+                    to_database: sql::rename_table(d, &m.name, &e.name),
+                },
+            );
+            self.table(m, e);
+        }
+        for m in missing {
+            self.report.compared += 1;
+            let sure = !self.uncertain(&m.name.name);
+            self.drift(
+                sure,
+                Drift {
+                    kind: DriftKind::Missing,
+                    object_kind: "table",
+                    object: m.name.to_string(),
+                    aspect: "",
+                    history: Some(describe_table(m)),
+                    database: None,
+                    origin: m.origin.clone(),
+                    to_history: sql::create_table(d, m),
+                    to_database: sql::drop_table(d, &m.name),
+                },
+            );
+        }
+        for e in extra {
+            self.report.compared += 1;
+            let sure = !self.uncertain(&e.name.name);
+            self.drift(
+                sure,
+                Drift {
+                    kind: DriftKind::Extra,
+                    object_kind: "table",
+                    object: e.name.to_string(),
+                    aspect: "",
+                    history: None,
+                    database: Some(describe_table(e)),
+                    origin: None,
+                    to_history: sql::drop_table(d, &e.name),
+                    to_database: sql::create_table(d, e),
+                },
+            );
+        }
+        for h in history.tables.values() {
+            if let Some(e) = database.tables.get(&h.name) {
+                self.report.compared += 1;
+                self.table(h, e);
+            }
+        }
+    }
+
+    /// Compares two tables the comparison matched (same name, or a rename).
+    fn table(&mut self, h: &'a Table, e: &'a Table) {
+        let name = &e.name;
+        if !h.columns_known {
+            self.unverified(
+                format!("table {}", h.name),
+                "the replay cannot name its columns (CREATE TABLE … AS a select it cannot read, LIKE, INHERITS or a virtual table)",
+            );
+            return;
+        }
+        let sure = !self.uncertain(&h.name.name);
+        self.columns(sure, h, e, name);
+        self.keys(sure, h, e, name);
+        self.checks(sure, h, e, name);
+        self.indexes(sure, h, e, name);
+    }
+
+    fn columns(&mut self, sure: bool, h: &'a Table, e: &'a Table, name: &Name) {
+        let d = self.dialect;
+        let rebuild_to_history = || sql::sqlite_rebuild(e, &with_name(h, name));
+        let rebuild_to_database = || sql::sqlite_rebuild(&with_name(h, name), e);
+        for hc in &h.columns {
+            self.report.compared += 1;
+            let object = format!("{}.{}", name, hc.name);
+            let column_sure = sure && !self.uncertain(&hc.key);
+            let Some(ec) = e.column(&hc.key) else {
+                self.drift(
+                    column_sure,
+                    Drift {
+                        kind: DriftKind::Missing,
+                        object_kind: "column",
+                        object,
+                        aspect: "",
+                        history: Some(describe_column(hc)),
+                        database: None,
+                        origin: hc.origin.clone(),
+                        to_history: sql::add_column(d, name, hc),
+                        to_database: sql::drop_column(d, name, hc),
+                    },
+                );
+                continue;
+            };
+            for (aspect, difference) in self.column_differences(hc, ec) {
+                let to_history = sql::alter_column(d, name, ec, hc, aspect)
+                    .unwrap_or_else(rebuild_to_history);
+                let to_database = sql::alter_column(d, name, hc, ec, aspect)
+                    .unwrap_or_else(rebuild_to_database);
+                match difference {
+                    Some((history, database)) => self.drift(
+                        column_sure,
+                        Drift {
+                            kind: DriftKind::Changed,
+                            object_kind: "column",
+                            object: object.clone(),
+                            aspect,
+                            history: Some(history),
+                            database: Some(database),
+                            origin: hc.origin.clone(),
+                            to_history,
+                            to_database,
+                        },
+                    ),
+                    None => self.unverified(
+                        format!("column {object}"),
+                        format!("its {aspect} is spelled in a form the comparison does not read"),
+                    ),
+                }
+            }
+        }
+        for ec in &e.columns {
+            if h.column(&ec.key).is_some() {
+                continue;
+            }
+            self.report.compared += 1;
+            let column_sure = sure && !self.uncertain(&ec.key);
+            self.drift(
+                column_sure,
+                Drift {
+                    kind: DriftKind::Extra,
+                    object_kind: "column",
+                    object: format!("{}.{}", name, ec.name),
+                    aspect: "",
+                    history: None,
+                    database: Some(describe_column(ec)),
+                    origin: None,
+                    to_history: sql::drop_column(d, name, ec),
+                    to_database: sql::add_column(d, name, ec),
+                },
+            );
+        }
+    }
+
+    /// The aspects in which two columns differ: `Some((history, database))` for a difference,
+    /// `None` for one the comparison cannot decide.
+    #[allow(clippy::type_complexity)]
+    fn column_differences(
+        &self,
+        h: &Column,
+        e: &Column,
+    ) -> Vec<(&'static str, Option<(String, String)>)> {
+        let d = self.dialect;
+        let mut out = Vec::new();
+        if let (Fact::Known(ht), Fact::Known(et)) = (&h.ty, &e.ty) {
+            match (normalize::ty(d, ht), normalize::ty(d, et)) {
+                (Some(a), Some(b)) => {
+                    if !normalize::same_type(d, &a, &b) {
+                        out.push(("type", Some((ht.clone(), et.clone()))));
+                    }
+                }
+                _ => {
+                    if normalize::expr(d, ht) != normalize::expr(d, et) {
+                        out.push(("type", None));
+                    }
+                }
+            }
+        }
+        if let (Fact::Known(hn), Fact::Known(en)) = (&h.nullable, &e.nullable)
+            && hn != en
+        {
+            let word = |n: bool| if n { "NULL" } else { "NOT NULL" }.to_owned();
+            out.push(("nullability", Some((word(*hn), word(*en)))));
+        }
+        if let (Fact::Known(hd), Fact::Known(ed)) = (&h.default, &e.default) {
+            let a = normalize::default(d, hd.as_deref());
+            let b = normalize::default(d, ed.as_deref());
+            if a != b {
+                let shown = |raw: &Option<String>| raw.clone().unwrap_or_else(|| "no default".into());
+                let sure = match (&a, &b) {
+                    (Some(a), Some(b)) => normalize::plain(a) && normalize::plain(b),
+                    _ => true,
+                };
+                out.push((
+                    "default",
+                    sure.then(|| (shown(hd), shown(ed))),
+                ));
+            }
+        }
+        if let (Fact::Known(hi), Fact::Known(ei)) = (&h.identity, &e.identity)
+            && hi != ei
+        {
+            out.push((
+                "identity",
+                Some((hi.as_str().to_owned(), ei.as_str().to_owned())),
+            ));
+        }
+        out
+    }
+
+    fn side_keys(&self, schema: &Schema, table: &'a Table) -> Vec<Key<'a>> {
+        let mut keys = Vec::new();
+        for c in &table.constraints {
+            let (kind, target) = match &c.kind {
+                ConstraintKind::PrimaryKey => (0, None),
+                ConstraintKind::Unique => (1, None),
+                ConstraintKind::ForeignKey { table: to, columns } => {
+                    let columns = if columns.is_empty() {
+                        primary_key(schema, to).unwrap_or_default()
+                    } else {
+                        columns.clone()
+                    };
+                    (2, Some((to.clone(), columns)))
+                }
+                ConstraintKind::Check(_) => continue,
+            };
+            keys.push(Key {
+                kind,
+                columns: c.columns.clone(),
+                target,
+                name: c.name.clone(),
+                constraint: Some(c),
+                index: None,
+            });
+        }
+        for index in &table.indexes {
+            if let Some(columns) = plain_unique(index) {
+                keys.push(Key {
+                    kind: 1,
+                    columns,
+                    target: None,
+                    name: Some(index.name.clone()),
+                    constraint: None,
+                    index: Some(index),
+                });
+            }
+        }
+        keys
+    }
+
+    fn keys(&mut self, sure: bool, h: &'a Table, e: &'a Table, name: &Name) {
+        let d = self.dialect;
+        let hk = self.side_keys(self.history, h);
+        let ek = self.side_keys(self.database, e);
+        let mut matched = vec![false; ek.len()];
+        for key in &hk {
+            self.report.compared += 1;
+            let found = ek
+                .iter()
+                .enumerate()
+                .position(|(i, other)| !matched[i] && key.same(other));
+            if let Some(i) = found {
+                matched[i] = true;
+                continue;
+            }
+            let origin = key
+                .constraint
+                .and_then(|c| c.origin.clone())
+                .or_else(|| key.index.and_then(|i| i.origin.clone()));
+            let (to_history, to_database) = self.key_sql(key, name, h, e, true);
+            self.drift(
+                sure,
+                Drift {
+                    kind: DriftKind::Missing,
+                    object_kind: "constraint",
+                    object: format!("{name} {}", key.describe()),
+                    aspect: "",
+                    history: Some(key.name.clone().unwrap_or_else(|| key.describe())),
+                    database: None,
+                    origin,
+                    to_history,
+                    to_database,
+                },
+            );
+        }
+        for (i, key) in ek.iter().enumerate() {
+            if matched[i] {
+                continue;
+            }
+            // MySQL creates an index for a foreign key that has none: not the user's.
+            if d == Dialect::Mysql && key.kind == 1 && key.index.is_some_and(|i| !i.unique) {
+                continue;
+            }
+            self.report.compared += 1;
+            let (to_history, to_database) = self.key_sql(key, name, h, e, false);
+            self.drift(
+                sure,
+                Drift {
+                    kind: DriftKind::Extra,
+                    object_kind: "constraint",
+                    object: format!("{name} {}", key.describe()),
+                    aspect: "",
+                    history: None,
+                    database: Some(key.name.clone().unwrap_or_else(|| key.describe())),
+                    origin: None,
+                    to_history,
+                    to_database,
+                },
+            );
+        }
+    }
+
+    /// The SQL of a key that one side lacks: `(to_history, to_database)`.
+    fn key_sql(
+        &self,
+        key: &Key<'_>,
+        name: &Name,
+        h: &Table,
+        e: &Table,
+        missing: bool,
+    ) -> (String, String) {
+        let d = self.dialect;
+        let add = |key: &Key<'_>| match (key.constraint, key.index) {
+            (Some(c), _) => sql::add_constraint(d, name, c),
+            (None, Some(i)) => Some(sql::create_index(d, name, i)),
+            _ => None,
+        };
+        let drop = |key: &Key<'_>| match (key.constraint, key.index) {
+            (Some(c), _) => sql::drop_constraint(d, name, c),
+            (None, Some(i)) => Some(sql::drop_index(d, name, i)),
+            _ => None,
+        };
+        let to_h = || sql::sqlite_rebuild(e, &with_name(h, name));
+        let to_e = || sql::sqlite_rebuild(&with_name(h, name), e);
+        if missing {
+            (add(key).unwrap_or_else(to_h), drop(key).unwrap_or_else(to_e))
+        } else {
+            (drop(key).unwrap_or_else(to_h), add(key).unwrap_or_else(to_e))
+        }
+    }
+
+    fn checks(&mut self, sure: bool, h: &'a Table, e: &'a Table, name: &Name) {
+        let d = self.dialect;
+        let checks = |t: &'a Table| -> Vec<&'a Constraint> {
+            t.constraints
+                .iter()
+                .filter(|c| matches!(c.kind, ConstraintKind::Check(_)))
+                .collect()
+        };
+        let hc = checks(h);
+        let ec = checks(e);
+        if d == Dialect::Sqlite {
+            if !hc.is_empty() {
+                self.unverified(
+                    format!("table {name}"),
+                    format!("SQLite keeps no catalog of CHECK constraints ({} not verified)", hc.len()),
+                );
+            }
+            return;
+        }
+        let expr = |c: &Constraint| match &c.kind {
+            ConstraintKind::Check(Some(e)) => {
+                let text = e.trim();
+                let text = if text.len() > 5 && text[..5].eq_ignore_ascii_case("check") {
+                    &text[5..]
+                } else {
+                    text
+                };
+                let text = text.trim();
+                let text = text.strip_suffix("NOT VALID").unwrap_or(text);
+                Some(normalize::expr(d, text))
+            }
+            _ => None,
+        };
+        let mut matched = vec![false; ec.len()];
+        let mut unnamed_left = 0;
+        for c in &hc {
+            self.report.compared += 1;
+            let by_name = c.name.as_ref().and_then(|n| {
+                ec.iter()
+                    .enumerate()
+                    .position(|(i, o)| !matched[i] && o.name.as_ref() == Some(n))
+            });
+            let by_expr = || {
+                let mine = expr(c)?;
+                ec.iter()
+                    .enumerate()
+                    .position(|(i, o)| !matched[i] && expr(o).as_ref() == Some(&mine))
+            };
+            if let Some(i) = by_name.or_else(by_expr) {
+                matched[i] = true;
+                continue;
+            }
+            if c.name.is_none() {
+                unnamed_left += 1;
+                continue;
+            }
+            let to_history = sql::add_constraint(d, name, c).unwrap_or_default();
+            let to_database = sql::drop_constraint(d, name, c).unwrap_or_default();
+            self.drift(
+                sure,
+                Drift {
+                    kind: DriftKind::Missing,
+                    object_kind: "constraint",
+                    object: format!("{name}.{}", c.name.as_deref().unwrap_or("check")),
+                    aspect: "",
+                    history: Some(sql::constraint_clause(d, c)),
+                    database: None,
+                    origin: c.origin.clone(),
+                    to_history,
+                    to_database,
+                },
+            );
+        }
+        for (i, c) in ec.iter().enumerate() {
+            if matched[i] {
+                continue;
+            }
+            self.report.compared += 1;
+            if unnamed_left > 0 {
+                self.unverified(
+                    format!("constraint {name}.{}", c.name.as_deref().unwrap_or("check")),
+                    "the history has a CHECK without a name whose expression reads differently",
+                );
+                continue;
+            }
+            let to_history = sql::drop_constraint(d, name, c).unwrap_or_default();
+            let to_database = sql::add_constraint(d, name, c).unwrap_or_default();
+            self.drift(
+                sure,
+                Drift {
+                    kind: DriftKind::Extra,
+                    object_kind: "constraint",
+                    object: format!("{name}.{}", c.name.as_deref().unwrap_or("check")),
+                    aspect: "",
+                    history: None,
+                    database: Some(sql::constraint_clause(d, c)),
+                    origin: None,
+                    to_history,
+                    to_database,
+                },
+            );
+        }
+    }
+
+    fn indexes(&mut self, sure: bool, h: &'a Table, e: &'a Table, name: &Name) {
+        let d = self.dialect;
+        let plain = |i: &Index| plain_unique(i).is_none();
+        let hi: Vec<&Index> = h.indexes.iter().filter(|i| plain(i)).collect();
+        let ei: Vec<&Index> = e.indexes.iter().filter(|i| plain(i)).collect();
+        let mut matched = vec![false; ei.len()];
+        let mut missing = Vec::new();
+        for index in &hi {
+            self.report.compared += 1;
+            let found = ei
+                .iter()
+                .enumerate()
+                .position(|(i, o)| !matched[i] && o.key == index.key);
+            match found {
+                Some(i) => {
+                    matched[i] = true;
+                    match self.same_index(index, ei[i]) {
+                        Some(true) => {}
+                        Some(false) => self.drift(
+                            sure,
+                            Drift {
+                                kind: DriftKind::Changed,
+                                object_kind: "index",
+                                object: index.name.clone(),
+                                aspect: "definition",
+                                history: Some(sql::create_index(d, name, index)),
+                                database: Some(sql::create_index(d, name, ei[i])),
+                                origin: index.origin.clone(),
+                                to_history: format!(
+                                    "{}\n{}",
+                                    sql::drop_index(d, name, ei[i]),
+                                    sql::create_index(d, name, index)
+                                ),
+                                to_database: format!(
+                                    "{}\n{}",
+                                    sql::drop_index(d, name, index),
+                                    sql::create_index(d, name, ei[i])
+                                ),
+                            },
+                        ),
+                        None => self.unverified(
+                            format!("index {}", index.name),
+                            "its key parts or predicate are not known to one side",
+                        ),
+                    }
+                }
+                None => missing.push(*index),
+            }
+        }
+        for index in missing {
+            // The same index under another name (a name the engine generated differently).
+            let same = ei.iter().enumerate().position(|(i, o)| {
+                !matched[i] && self.same_index(index, o) == Some(true)
+            });
+            if let Some(i) = same {
+                matched[i] = true;
+                continue;
+            }
+            self.drift(
+                sure,
+                Drift {
+                    kind: DriftKind::Missing,
+                    object_kind: "index",
+                    object: index.name.clone(),
+                    aspect: "",
+                    history: Some(sql::create_index(d, name, index)),
+                    database: None,
+                    origin: index.origin.clone(),
+                    to_history: sql::create_index(d, name, index),
+                    to_database: sql::drop_index(d, name, index),
+                },
+            );
+        }
+        let fk_columns: Vec<Vec<String>> = e
+            .constraints
+            .iter()
+            .filter(|c| matches!(c.kind, ConstraintKind::ForeignKey { .. }))
+            .map(|c| c.columns.clone())
+            .collect();
+        for (i, index) in ei.iter().enumerate() {
+            if matched[i] {
+                continue;
+            }
+            // MySQL creates an index for a foreign key that has none: not the user's.
+            if d == Dialect::Mysql && !index.unique && backs_foreign_key(index, &fk_columns) {
+                continue;
+            }
+            self.report.compared += 1;
+            self.drift(
+                sure,
+                Drift {
+                    kind: DriftKind::Extra,
+                    object_kind: "index",
+                    object: index.name.clone(),
+                    aspect: "",
+                    history: None,
+                    database: Some(sql::create_index(d, name, index)),
+                    origin: None,
+                    to_history: sql::drop_index(d, name, index),
+                    to_database: sql::create_index(d, name, index),
+                },
+            );
+        }
+    }
+
+    /// Whether two indexes have the same definition; `None` when a side does not know it.
+    fn same_index(&self, a: &Index, b: &Index) -> Option<bool> {
+        let d = self.dialect;
+        let (Fact::Known(pa), Fact::Known(pb)) = (&a.parts, &b.parts) else {
+            return None;
+        };
+        let part = |p: &IndexPart| match p {
+            IndexPart::Column(c) => normalize::expr(d, c),
+            IndexPart::Expression(e) => normalize::expr(d, e),
+        };
+        let parts_a: Vec<String> = pa.iter().map(part).collect();
+        let parts_b: Vec<String> = pb.iter().map(part).collect();
+        let (Fact::Known(qa), Fact::Known(qb)) = (&a.predicate, &b.predicate) else {
+            return None;
+        };
+        let qa = qa.as_deref().map(|q| normalize::expr(d, q));
+        let qb = qb.as_deref().map(|q| normalize::expr(d, q));
+        Some(a.unique == b.unique && parts_a == parts_b && qa == qb)
+    }
+
+    fn views(&mut self) {
+        let d = self.dialect;
+        for (name, view) in &self.history.views {
+            self.report.compared += 1;
+            if self.database.views.contains_key(name) {
+                continue;
+            }
+            let sure = !self.uncertain(&name.name);
+            let at = view
+                .origin
+                .as_ref()
+                .map(|o| format!(" (see {o})"))
+                .unwrap_or_default();
+            self.drift(
+                sure,
+                Drift {
+                    kind: DriftKind::Missing,
+                    object_kind: "view",
+                    object: name.to_string(),
+                    aspect: "",
+                    history: Some("view".into()),
+                    database: None,
+                    origin: view.origin.clone(),
+                    to_history: format!(
+                        "-- re-create view {} from its definition in the history{at}",
+                        sql::qualified(d, name)
+                    ),
+                    to_database: format!(
+                        "DROP {}VIEW {};",
+                        if view.materialized { "MATERIALIZED " } else { "" },
+                        sql::qualified(d, name)
+                    ),
+                },
+            );
+        }
+        for (name, view) in &self.database.views {
+            if self.history.views.contains_key(name) || self.is_extern(name) {
+                continue;
+            }
+            self.report.compared += 1;
+            let sure = !self.uncertain(&name.name);
+            self.drift(
+                sure,
+                Drift {
+                    kind: DriftKind::Extra,
+                    object_kind: "view",
+                    object: name.to_string(),
+                    aspect: "",
+                    history: None,
+                    database: Some("view".into()),
+                    origin: None,
+                    to_history: format!(
+                        "DROP {}VIEW {};",
+                        if view.materialized { "MATERIALIZED " } else { "" },
+                        sql::qualified(d, name)
+                    ),
+                    to_database: format!(
+                        "-- CREATE VIEW {} AS …: copy its definition from the database",
+                        sql::qualified(d, name)
+                    ),
+                },
+            );
+        }
+    }
+
+    fn enums(&mut self) {
+        let d = self.dialect;
+        let list = |values: &[String]| {
+            values
+                .iter()
+                .map(|v| sql::literal(v))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        for (name, h) in &self.history.enums {
+            self.report.compared += 1;
+            let sure = !self.uncertain(&name.name);
+            let Some(e) = self.database.enums.get(name) else {
+                let values = h.values.known().map(|v| list(v)).unwrap_or_default();
+                self.drift(
+                    sure,
+                    Drift {
+                        kind: DriftKind::Missing,
+                        object_kind: "enum",
+                        object: name.to_string(),
+                        aspect: "",
+                        history: Some(format!("({values})")),
+                        database: None,
+                        origin: h.origin.clone(),
+                        to_history: format!(
+                            "CREATE TYPE {} AS ENUM ({values});",
+                            sql::qualified(d, name)
+                        ),
+                        to_database: format!("DROP TYPE {};", sql::qualified(d, name)),
+                    },
+                );
+                continue;
+            };
+            let (Fact::Known(hv), Fact::Known(ev)) = (&h.values, &e.values) else {
+                self.unverified(format!("enum {name}"), "its values are not known to the replay");
+                continue;
+            };
+            if hv == ev {
+                continue;
+            }
+            let added: Vec<&String> = ev.iter().filter(|v| !hv.contains(v)).collect();
+            let to_database = if hv.iter().all(|v| ev.contains(v)) {
+                added
+                    .iter()
+                    .map(|v| {
+                        let at = ev.iter().position(|x| x == *v).unwrap_or(0);
+                        let place = match at.checked_sub(1).map(|p| &ev[p]) {
+                            Some(prev) => format!(" AFTER {}", sql::literal(prev)),
+                            None => format!(" BEFORE {}", sql::literal(&ev[1.min(ev.len() - 1)])),
+                        };
+                        format!(
+                            "ALTER TYPE {} ADD VALUE {}{place};",
+                            sql::qualified(d, name),
+                            sql::literal(v)
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            } else {
+                format!(
+                    "-- the values of {} differ beyond additions: re-create the type",
+                    sql::qualified(d, name)
+                )
+            };
+            self.drift(
+                sure,
+                Drift {
+                    kind: DriftKind::Changed,
+                    object_kind: "enum",
+                    object: name.to_string(),
+                    aspect: "values",
+                    history: Some(format!("({})", list(hv))),
+                    database: Some(format!("({})", list(ev))),
+                    origin: h.origin.clone(),
+                    to_history: format!(
+                        "-- PostgreSQL cannot drop an enum value: re-create {} with ({})",
+                        sql::qualified(d, name),
+                        list(hv)
+                    ),
+                    to_database,
+                },
+            );
+        }
+        for (name, e) in &self.database.enums {
+            if self.history.enums.contains_key(name) || self.is_extern(name) {
+                continue;
+            }
+            self.report.compared += 1;
+            let values = e.values.known().map(|v| list(v)).unwrap_or_default();
+            let sure = !self.uncertain(&name.name);
+            self.drift(
+                sure,
+                Drift {
+                    kind: DriftKind::Extra,
+                    object_kind: "enum",
+                    object: name.to_string(),
+                    aspect: "",
+                    history: None,
+                    database: Some(format!("({values})")),
+                    origin: None,
+                    to_history: format!("DROP TYPE {};", sql::qualified(d, name)),
+                    to_database: format!(
+                        "CREATE TYPE {} AS ENUM ({values});",
+                        sql::qualified(d, name)
+                    ),
+                },
+            );
+        }
+    }
+
+    fn sequences(&mut self) {
+        let d = self.dialect;
+        for (name, h) in &self.history.sequences {
+            self.report.compared += 1;
+            if self.database.sequences.contains_key(name) {
+                continue;
+            }
+            let sure = !self.uncertain(&name.name);
+            self.drift(
+                sure,
+                Drift {
+                    kind: DriftKind::Missing,
+                    object_kind: "sequence",
+                    object: name.to_string(),
+                    aspect: "",
+                    history: Some("sequence".into()),
+                    database: None,
+                    origin: h.origin.clone(),
+                    to_history: format!("CREATE SEQUENCE {};", sql::qualified(d, name)),
+                    to_database: format!("DROP SEQUENCE {};", sql::qualified(d, name)),
+                },
+            );
+        }
+        for name in self.database.sequences.keys() {
+            if self.history.sequences.contains_key(name) || self.is_extern(name) {
+                continue;
+            }
+            self.report.compared += 1;
+            let sure = !self.uncertain(&name.name);
+            self.drift(
+                sure,
+                Drift {
+                    kind: DriftKind::Extra,
+                    object_kind: "sequence",
+                    object: name.to_string(),
+                    aspect: "",
+                    history: None,
+                    database: Some("sequence".into()),
+                    origin: None,
+                    to_history: format!("DROP SEQUENCE {};", sql::qualified(d, name)),
+                    to_database: format!("CREATE SEQUENCE {};", sql::qualified(d, name)),
+                },
+            );
+        }
+    }
+}
+
+/// The columns of a unique index on plain columns without a predicate: a unique key.
+fn plain_unique(index: &Index) -> Option<Vec<String>> {
+    if !index.unique || index.predicate != Fact::Known(None) {
+        return None;
+    }
+    let Fact::Known(parts) = &index.parts else {
+        return None;
+    };
+    parts
+        .iter()
+        .map(|p| match p {
+            IndexPart::Column(c) => Some(c.clone()),
+            IndexPart::Expression(_) => None,
+        })
+        .collect()
+}
+
+fn backs_foreign_key(index: &Index, fks: &[Vec<String>]) -> bool {
+    let Fact::Known(parts) = &index.parts else {
+        return false;
+    };
+    let columns: Vec<String> = parts
+        .iter()
+        .filter_map(|p| match p {
+            IndexPart::Column(c) => Some(c.clone()),
+            IndexPart::Expression(_) => None,
+        })
+        .collect();
+    fks.iter()
+        .any(|fk| !fk.is_empty() && columns.len() >= fk.len() && columns[..fk.len()] == fk[..])
+}
+
+fn primary_key(schema: &Schema, table: &Name) -> Option<Vec<String>> {
+    schema.tables.get(table)?.constraints.iter().find_map(|c| {
+        (c.kind == ConstraintKind::PrimaryKey).then(|| c.columns.clone())
+    })
+}
+
+fn with_name(table: &Table, name: &Name) -> Table {
+    let mut table = table.clone();
+    table.name = name.clone();
+    table
+}
+
+fn describe_table(table: &Table) -> String {
+    if !table.columns_known {
+        return "table".to_owned();
+    }
+    let columns: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).collect();
+    format!("table ({})", columns.join(", "))
+}
+
+fn describe_column(column: &Column) -> String {
+    let mut text = column.ty.known().cloned().unwrap_or_else(|| "?".to_owned());
+    if column.nullable == Fact::Known(false) {
+        text.push_str(" NOT NULL");
+    }
+    if let Fact::Known(Some(default)) = &column.default {
+        text.push_str(&format!(" DEFAULT {default}"));
+    }
+    match column.identity {
+        Fact::Known(Identity::None) | Fact::Unknown => {}
+        Fact::Known(identity) => text.push_str(&format!(" {}", identity.as_str())),
+    }
+    text
+}
