@@ -149,18 +149,21 @@ impl<'a> Cmp<'a> {
             .values()
             .filter(|t| !history.tables.contains_key(&t.name) && !self.is_extern(&t.name))
             .collect();
-        // A table renamed outside the history: one missing and one extra table with the same
-        // columns.
+        // A table renamed outside the history: one missing and one extra table sharing most of
+        // their columns.
         let mut renamed = Vec::new();
         for m in &missing {
             if !m.columns_known || m.columns.is_empty() {
                 continue;
             }
             let keys: BTreeSet<&str> = m.columns.iter().map(|c| c.key.as_str()).collect();
+            // Most columns in common (a rename, perhaps with a column changed too).
             let candidates: Vec<&&Table> = extra
                 .iter()
                 .filter(|e| {
-                    e.columns.iter().map(|c| c.key.as_str()).collect::<BTreeSet<_>>() == keys
+                    let other: BTreeSet<&str> = e.columns.iter().map(|c| c.key.as_str()).collect();
+                    let shared = keys.intersection(&other).count();
+                    shared * 2 >= keys.union(&other).count()
                 })
                 .collect();
             if let [only] = candidates.as_slice() {

@@ -13,8 +13,54 @@ mod report;
 mod sql;
 
 pub use compare::compare;
+
 pub use model::{
     Column, Constraint, ConstraintKind, Enum, Fact, Identity, Index, IndexPart, Name, Origin,
     Schema, Sequence, Table, View,
 };
 pub use report::{Drift, DriftKind, Report, Unverified};
+
+/// One migration of a history, as [`expected`] replays it.
+#[derive(Debug, Clone)]
+pub struct Source<'a> {
+    /// Its path in the folder, for origins.
+    pub path: &'a str,
+    /// Its text.
+    pub sql: &'a str,
+    /// Its statements' byte ranges, from the splitter (or the embedded value).
+    pub statements: &'a [std::ops::Range<usize>],
+    /// Whether it runs in a transaction.
+    pub transactional: bool,
+}
+
+/// The schema a history produces: `sources` replayed in order (the migrations a database has
+/// applied, not necessarily the folder's newest). `externs` are the objects `driftless.toml`
+/// says the folder does not own. Runs on its own thread with a large stack, as the analysis
+/// does, so the caller's stack size does not matter.
+pub fn expected(dialect: crate::Dialect, sources: &[Source<'_>], externs: &[String]) -> Schema {
+    let run = || {
+        let mut replay = crate::schema::Replay::new(dialect, externs);
+        for source in sources {
+            replay.migration(&crate::schema::MigrationInput {
+                sql: source.sql,
+                statements: source.statements,
+                transactional: source.transactional,
+            });
+        }
+        let files: Vec<(&str, &str)> = sources.iter().map(|s| (s.path, s.sql)).collect();
+        replay.schema(&files)
+    };
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("driftless-drift".into())
+            .stack_size(64 << 20)
+            .spawn_scoped(scope, run)
+            .map(|handle| handle.join())
+    })
+    .ok()
+    .and_then(Result::ok)
+    .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests;

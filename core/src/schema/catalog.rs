@@ -5,6 +5,11 @@
 use std::collections::HashMap;
 
 use super::opaque::{Effect, Routines};
+use crate::drift::{Fact, Identity, IndexPart};
+
+/// Where an object got its current shape: the migration (from 1) and the byte offset of the
+/// statement in its file. Drift reports point there.
+pub(crate) type Made = (usize, usize);
 
 /// A name as the database compares it: PostgreSQL's folded spelling, or the lowercase spelling
 /// for MySQL and SQLite. `schema` is `None` for the default schema.
@@ -46,8 +51,19 @@ pub(crate) struct Column {
     pub ty_ref: Option<Key>,
     pub not_null: bool,
     pub has_default: bool,
+    /// The default as written (`Unknown` for generated columns).
+    pub default: Fact<Option<String>>,
+    /// Identity, serial or auto-increment.
+    pub identity: Identity,
+    /// Made by `CREATE TABLE … AS`: an empty type is unknown, and on MySQL so are its
+    /// nullability, default and identity.
+    pub vague: bool,
+    /// `NOT NULL` written on the column (SQLite does not make key columns not null).
+    pub declared_not_null: bool,
     /// The migration (1-based) that added the column.
     pub created_in: usize,
+    /// The statement that last shaped it.
+    pub made: Made,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,6 +80,15 @@ pub(crate) struct Constraint {
     pub key: String,
     pub name: String,
     pub kind: ConstraintKind,
+    /// The database generated the name (the replay's is its best guess).
+    pub generated: bool,
+    /// The constrained (or indexed) columns' keys.
+    pub columns: Vec<String>,
+    /// A foreign key's target and its columns (empty: the target's primary key).
+    pub target: Option<(Key, Vec<String>)>,
+    /// A check's expression as written.
+    pub check: Option<String>,
+    pub made: Made,
 }
 
 #[derive(Debug, Clone)]
@@ -79,6 +104,7 @@ pub(crate) struct Table {
     /// index names on this table are uncertain rather than missing.
     pub anonymous: bool,
     pub created_in: usize,
+    pub made: Made,
     /// The key the table had when the current migration started, if it was renamed in it.
     pub origin: Option<(usize, Key)>,
 }
@@ -103,6 +129,13 @@ pub(crate) struct Index {
     pub name: String,
     pub table: Key,
     pub created_in: usize,
+    /// It backs a constraint of its table (PostgreSQL keys, MySQL keys and indexes declared
+    /// with the table): the constraint is what drift compares.
+    pub backs_constraint: bool,
+    pub unique: bool,
+    pub parts: Fact<Vec<IndexPart>>,
+    pub predicate: Fact<Option<String>>,
+    pub made: Made,
 }
 
 #[derive(Debug, Clone)]
@@ -110,6 +143,11 @@ pub(crate) struct Simple {
     pub schema: Option<String>,
     pub name: String,
     pub created_in: usize,
+    pub made: Made,
+    /// A materialized view.
+    pub materialized: bool,
+    /// A sequence a serial column owns.
+    pub owned: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -119,6 +157,7 @@ pub(crate) struct Type {
     /// The labels of an enum, in order; `None` for other types.
     pub values: Option<Vec<String>>,
     pub created_in: usize,
+    pub made: Made,
 }
 
 /// A trigger (tracked for SQLite, whose triggers a migration's DML fires).

@@ -7,6 +7,7 @@
 //! error on a valid history.
 
 mod catalog;
+mod export;
 mod lex;
 mod opaque;
 mod parse;
@@ -116,6 +117,8 @@ pub struct Replay {
     uncertain: HashSet<String>,
     /// The number of the migration being replayed, from 1.
     migration: usize,
+    /// The externs as configured, for the drift model.
+    externs: Vec<String>,
 }
 
 impl Replay {
@@ -129,6 +132,7 @@ impl Replay {
             extern_schemas: HashSet::new(),
             uncertain: HashSet::new(),
             migration: 0,
+            externs: externs.to_vec(),
         };
         if dialect == Dialect::Postgres {
             // Every PostgreSQL database starts with `public`. System schemas are left out on
@@ -139,6 +143,9 @@ impl Replay {
                     schema: None,
                     name: "public".to_owned(),
                     created_in: 0,
+                    made: (0, 0),
+                    materialized: false,
+                    owned: false,
                 },
             );
         }

@@ -2,13 +2,14 @@
 //! columns, constraints.
 
 use sqlparser::ast::{
-    AlterColumnOperation, AlterTable, AlterTableOperation, ColumnOption, DataType, Expr, Ident,
+    AlterColumnOperation, AlterTable, AlterTableOperation, ColumnOption, DataType, Expr, GeneratedAs, Ident,
     RenameTableNameKind, TableConstraint,
 };
 
 use crate::diagnostic::Code;
 use crate::dialect::Dialect;
 use crate::object::{Object, ObjectKind};
+use crate::drift::{Fact, Identity, IndexPart};
 use crate::schema::Replay;
 use crate::schema::catalog::{Catalog, Column, ConstraintKind, Key, Name, Table};
 use crate::schema::types::{self, Change, Ty};
@@ -221,6 +222,7 @@ impl Replay {
                         continue;
                     };
                     let column = table.columns.remove(position);
+                    self.forget_column(table, key, &column.key);
                     if column.created_in < migration {
                         self.hazard(
                             run,
@@ -265,16 +267,37 @@ impl Replay {
                                 message,
                             );
                         }
-                        table.column_mut(&column_key).unwrap().not_null = true;
+                        let column = table.column_mut(&column_key).unwrap();
+                        column.not_null = true;
+                        column.declared_not_null = true;
+                        column.made = (migration, st.start);
                     }
                     AlterColumnOperation::DropNotNull => {
-                        table.column_mut(&column_key).unwrap().not_null = false;
+                        let column = table.column_mut(&column_key).unwrap();
+                        column.not_null = false;
+                        column.declared_not_null = false;
+                        column.made = (migration, st.start);
                     }
-                    AlterColumnOperation::SetDefault { .. } => {
-                        table.column_mut(&column_key).unwrap().has_default = true;
+                    AlterColumnOperation::SetDefault { value } => {
+                        let column = table.column_mut(&column_key).unwrap();
+                        column.has_default = true;
+                        column.default = Fact::Known(Some(value.to_string()));
+                        column.made = (migration, st.start);
                     }
                     AlterColumnOperation::DropDefault => {
-                        table.column_mut(&column_key).unwrap().has_default = false;
+                        let column = table.column_mut(&column_key).unwrap();
+                        column.has_default = false;
+                        column.default = Fact::Known(None);
+                        column.made = (migration, st.start);
+                    }
+                    AlterColumnOperation::AddGenerated { generated_as, .. } => {
+                        let column = table.column_mut(&column_key).unwrap();
+                        column.has_default = true;
+                        column.identity = match generated_as {
+                            Some(GeneratedAs::Always) => Identity::Always,
+                            _ => Identity::ByDefault,
+                        };
+                        column.made = (migration, st.start);
                     }
                     AlterColumnOperation::SetDataType {
                         data_type, using, ..
@@ -553,7 +576,12 @@ impl Replay {
             ty_ref: None,
             not_null: false,
             has_default: false,
+            default: Fact::Known(None),
+            identity: Identity::None,
+            declared_not_null: false,
+            vague: false,
             created_in: 0,
+            made: (self.migration, st.start),
         };
         for option in options {
             self.column_option(&mut shape, option);
@@ -571,6 +599,10 @@ impl Replay {
         let column = table.column_mut(&old_key).unwrap();
         column.not_null = shape.not_null;
         column.has_default = shape.has_default;
+        column.default = shape.default;
+        column.identity = shape.identity;
+        column.declared_not_null = shape.declared_not_null;
+        column.made = shape.made;
         if let Some(new) = new
             && self.ident_key(new) != old_key
         {
@@ -634,8 +666,86 @@ impl Replay {
                 .push(Created::Column(key.clone(), new_key.clone()));
         }
         let column = table.column_mut(&old_key).unwrap();
-        column.key = new_key;
+        column.key = new_key.clone();
         column.name = new_name;
+        self.rename_column_references(table, key, &old_key, &new_key);
+    }
+
+    /// After `DROP COLUMN`: the constraints and indexes that used the column go with it
+    /// (PostgreSQL, SQLite), or lose it as a key part (MySQL, which drops an index left empty).
+    fn forget_column(&mut self, table: &mut Table, key: &Key, column: &str) {
+        let uses = |columns: &[String]| columns.iter().any(|c| c == column);
+        if self.dialect == Dialect::Mysql {
+            for constraint in &mut table.constraints {
+                constraint.columns.retain(|c| c != column);
+            }
+            table
+                .constraints
+                .retain(|c| c.kind == ConstraintKind::Check || !c.columns.is_empty());
+        } else {
+            table.constraints.retain(|c| !uses(&c.columns));
+        }
+        let mysql = self.dialect == Dialect::Mysql;
+        self.catalog.indexes.retain(|_, index| {
+            if index.table != *key {
+                return true;
+            }
+            let Fact::Known(parts) = &mut index.parts else {
+                return true;
+            };
+            let used = parts
+                .iter()
+                .any(|p| matches!(p, IndexPart::Column(c) if c == column));
+            if !used {
+                return true;
+            }
+            if mysql {
+                parts.retain(|p| !matches!(p, IndexPart::Column(c) if c == column));
+                !parts.is_empty()
+            } else {
+                false
+            }
+        });
+    }
+
+    /// After a column rename: constraints, indexes and other tables' foreign keys follow it.
+    fn rename_column_references(&mut self, table: &mut Table, key: &Key, old: &str, new: &str) {
+        let rename = |columns: &mut Vec<String>| {
+            for c in columns.iter_mut() {
+                if c == old {
+                    *c = new.to_owned();
+                }
+            }
+        };
+        for constraint in &mut table.constraints {
+            rename(&mut constraint.columns);
+            if let Some((target, columns)) = &mut constraint.target
+                && target == key
+            {
+                rename(columns);
+            }
+        }
+        for other in self.catalog.tables.values_mut() {
+            for constraint in &mut other.constraints {
+                if let Some((target, columns)) = &mut constraint.target
+                    && target == key
+                {
+                    rename(columns);
+                }
+            }
+        }
+        for index in self.catalog.indexes.values_mut() {
+            if index.table != *key {
+                continue;
+            }
+            if let Fact::Known(parts) = &mut index.parts {
+                for part in parts.iter_mut() {
+                    if matches!(part, IndexPart::Column(c) if c == old) {
+                        *part = IndexPart::Column(new.to_owned());
+                    }
+                }
+            }
+        }
     }
 
     /// Changes the type of an existing column, with the hazards of the change.
@@ -736,5 +846,6 @@ impl Replay {
         let column = table.column_mut(column_key).unwrap();
         column.ty = new_ty;
         column.ty_ref = new_ref;
+        column.made = (self.migration, st.start);
     }
 }

@@ -1,7 +1,7 @@
 //! Indexes, views, types, schemas and sequences.
 
 use sqlparser::ast::{
-    AlterType, AlterTypeOperation, CreateIndex, CreateView, Ident, ObjectName,
+    AlterType, AlterTypeAddValuePosition, AlterTypeOperation, CreateIndex, CreateView, Ident, ObjectName,
     UserDefinedTypeRepresentation,
 };
 
@@ -10,6 +10,9 @@ use crate::dialect::Dialect;
 use crate::schema::Replay;
 use crate::schema::catalog::{Catalog, Index, Key, Name, Simple, Type};
 
+use super::tables::pg_choose_name;
+use crate::drift::Fact;
+use sqlparser::ast::Expr;
 use super::{Certainty, Created, HELP_DROP, HELP_TABLE, Run, Stmt, display, table_object};
 
 impl Replay {
@@ -50,6 +53,8 @@ impl Replay {
         let table_display = display(table);
         let table_schema = table.schema.clone();
         let index_name = create.name.as_ref().map(|n| self.name(st, n));
+        let parts = self.index_parts(&create.columns);
+        let predicate = Fact::Known(create.predicate.as_ref().map(ToString::to_string));
         let label = match &index_name {
             Some(index) => {
                 let key = self.index_key(index, &table_name.key);
@@ -73,6 +78,11 @@ impl Replay {
                         name: index.name.clone(),
                         table: table_name.key.clone(),
                         created_in: migration,
+                        backs_constraint: false,
+                        unique: create.unique,
+                        parts,
+                        predicate,
+                        made: (migration, st.start),
                     },
                 );
                 run.created.push(Created::Index(key));
@@ -82,6 +92,49 @@ impl Replay {
                 self.catalog.any_anonymous = true;
                 if let Some(table) = self.catalog.tables.get_mut(&table_name.key) {
                     table.anonymous = true;
+                }
+                if self.dialect == Dialect::Postgres {
+                    // PostgreSQL names it `table_col1_col2_idx` (`expr` or the function's
+                    // name for an expression), numbered until free.
+                    let middle: Vec<String> = create
+                        .columns
+                        .iter()
+                        .map(|c| match &c.column.expr {
+                            Expr::Identifier(ident) => self.ident_key(ident),
+                            Expr::Function(f) => f
+                                .name
+                                .0
+                                .last()
+                                .map(|p| p.to_string().to_lowercase())
+                                .unwrap_or_else(|| "expr".to_owned()),
+                            _ => "expr".to_owned(),
+                        })
+                        .collect();
+                    let schema = table_name.key.schema.clone();
+                    let indexes = &self.catalog.indexes;
+                    let name = pg_choose_name(&table_name.key.name, &middle.join("_"), "idx", |n| {
+                        indexes.contains_key(&Key {
+                            schema: schema.clone(),
+                            name: n.to_owned(),
+                        })
+                    });
+                    self.catalog.indexes.insert(
+                        Key {
+                            schema: schema.clone(),
+                            name: name.clone(),
+                        },
+                        Index {
+                            schema: table_schema,
+                            name,
+                            table: table_name.key.clone(),
+                            created_in: migration,
+                            backs_constraint: false,
+                            unique: create.unique,
+                            parts,
+                            predicate,
+                            made: (migration, st.start),
+                        },
+                    );
                 }
                 "an index".to_owned()
             }
@@ -146,6 +199,9 @@ impl Replay {
                 schema: name.schema.clone(),
                 name: name.name.clone(),
                 created_in: self.migration,
+                made: (self.migration, st.start),
+                materialized: create.materialized,
+                owned: false,
             },
         );
         run.created.push(Created::View(name.key));
@@ -262,6 +318,7 @@ impl Replay {
                 name: name.name.clone(),
                 values,
                 created_in: self.migration,
+                made: (self.migration, st.start),
             },
         );
         run.created.push(Created::Type(name.key));
@@ -301,7 +358,20 @@ impl Replay {
                         );
                     }
                 } else {
-                    values.push(add.value.value.clone());
+                    let at = match &add.position {
+                        Some(AlterTypeAddValuePosition::Before(v)) => {
+                            values.iter().position(|x| *x == v.value)
+                        }
+                        Some(AlterTypeAddValuePosition::After(v)) => {
+                            values.iter().position(|x| *x == v.value).map(|i| i + 1)
+                        }
+                        None => None,
+                    };
+                    match at {
+                        Some(at) => values.insert(at, add.value.value.clone()),
+                        None => values.push(add.value.value.clone()),
+                    }
+                    ty.made = (self.migration, st.start);
                 }
             }
             AlterTypeOperation::RenameValue(rename) => {
@@ -378,6 +448,9 @@ impl Replay {
                 schema: None,
                 name: self.ident_name(ident),
                 created_in: self.migration,
+                made: (self.migration, st.start),
+                materialized: false,
+                owned: false,
             },
         );
         run.created.push(Created::Schema(key));
@@ -410,6 +483,9 @@ impl Replay {
                 schema: name.schema.clone(),
                 name: name.name.clone(),
                 created_in: self.migration,
+                made: (self.migration, st.start),
+                materialized: false,
+                owned: false,
             },
         );
         run.created.push(Created::Sequence(name.key));

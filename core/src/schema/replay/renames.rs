@@ -104,6 +104,22 @@ impl Replay {
         let new = table_object(table);
         self.note_table_rename(run, &old, &new, table.created_in < migration);
         self.catalog.move_indexes(from, &to.key);
+        for other in self.catalog.tables.values_mut() {
+            for constraint in &mut other.constraints {
+                if let Some((target, _)) = &mut constraint.target
+                    && target == from
+                {
+                    *target = to.key.clone();
+                }
+            }
+        }
+        for constraint in &mut table.constraints {
+            if let Some((target, _)) = &mut constraint.target
+                && target == from
+            {
+                *target = to.key.clone();
+            }
+        }
         for copy in &mut run.copies {
             if copy.into == *from {
                 copy.into = to.key.clone();

@@ -3,8 +3,8 @@
 use std::collections::HashSet;
 
 use sqlparser::ast::{
-    ColumnDef, ColumnOption, CreateTable, CreateTableLikeKind, DataType, Expr, Ident, IndexColumn,
-    ObjectName, TableConstraint,
+    ColumnDef, ColumnOption, CreateTable, GeneratedAs, CreateTableLikeKind, DataType, Expr, Ident, IndexColumn,
+    ObjectName, SelectItem, SetExpr, TableConstraint, TableFactor,
 };
 
 use crate::diagnostic::Code;
@@ -15,6 +15,92 @@ use crate::schema::catalog::{
 };
 
 use super::{Certainty, Created, ForeignKeyRef, HELP_FK_PG, HELP_TABLE, Run, Stmt, display};
+use crate::drift::{Fact, Identity, IndexPart};
+use crate::schema::catalog::Made;
+
+/// What a constraint carries beyond its kind and columns.
+pub(super) struct Detail {
+    pub made: Made,
+    pub target: Option<(Key, Vec<String>)>,
+    pub check: Option<String>,
+    /// An index declared with the table (MySQL `INDEX (…)`): its key parts.
+    pub parts: Option<Fact<Vec<IndexPart>>>,
+}
+
+impl Detail {
+    pub fn new(made: Made) -> Detail {
+        Detail {
+            made,
+            target: None,
+            check: None,
+            parts: None,
+        }
+    }
+
+    fn foreign(made: Made, reference: &ForeignKeyRef) -> Detail {
+        Detail {
+            target: Some((
+                reference.target.key.clone(),
+                reference.columns.iter().map(|(key, _, _)| key.clone()).collect(),
+            )),
+            ..Detail::new(made)
+        }
+    }
+
+    fn check(made: Made, expr: &Expr) -> Detail {
+        Detail {
+            check: Some(expr.to_string()),
+            ..Detail::new(made)
+        }
+    }
+}
+
+/// Whether `expr` uses the identifier `word` (case-insensitively, as a whole word).
+fn mentions(expr: &str, word: &str) -> bool {
+    let lower = expr.to_lowercase();
+    let word = word.to_lowercase();
+    lower.match_indices(&word).any(|(at, _)| {
+        let before = lower[..at].chars().last();
+        let after = lower[at + word.len()..].chars().next();
+        let boundary = |c: Option<char>| !c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+        boundary(before) && boundary(after)
+    })
+}
+
+/// PostgreSQL's `ChooseRelationName`: `table_middle_suffix`, each part cut so the whole fits in
+/// 63 bytes, then a number appended to the middle until the name is free.
+pub(super) fn pg_choose_name(
+    table: &str,
+    middle: &str,
+    suffix: &str,
+    taken: impl Fn(&str) -> bool,
+) -> String {
+    let build = |extra: &str| {
+        let tail = format!("{suffix}{extra}");
+        let mut a = table.to_owned();
+        let mut b = middle.to_owned();
+        let overhead = tail.len() + 1 + usize::from(!b.is_empty());
+        while a.len() + b.len() + overhead > 63 {
+            if a.len() > b.len() {
+                a.pop();
+            } else {
+                b.pop();
+            }
+        }
+        if b.is_empty() {
+            format!("{a}_{tail}")
+        } else {
+            format!("{a}_{b}_{tail}")
+        }
+    };
+    let mut name = build("");
+    let mut n = 1;
+    while taken(&name) {
+        name = build(&n.to_string());
+        n += 1;
+    }
+    name
+}
 
 impl Replay {
     pub(super) fn column(&self, st: &Stmt<'_>, def: &ColumnDef) -> Column {
@@ -34,8 +120,23 @@ impl Replay {
             ty,
             not_null: false,
             has_default: serial,
+            default: Fact::Known(None),
+            identity: if serial {
+                Identity::Serial
+            } else {
+                Identity::None
+            },
+            declared_not_null: false,
+            vague: false,
             created_in: self.migration,
+            made: (self.migration, st.start),
         };
+        if serial && self.dialect == Dialect::Mysql {
+            // MySQL's SERIAL is BIGINT UNSIGNED NOT NULL AUTO_INCREMENT UNIQUE.
+            column.identity = Identity::AutoIncrement;
+            column.not_null = true;
+            column.declared_not_null = true;
+        }
         for option in &def.options {
             self.column_option(&mut column, &option.option);
         }
@@ -44,12 +145,39 @@ impl Replay {
 
     pub(super) fn column_option(&self, column: &mut Column, option: &ColumnOption) {
         match option {
-            ColumnOption::NotNull | ColumnOption::PrimaryKey(_) => column.not_null = true,
-            ColumnOption::Null => column.not_null = false,
-            ColumnOption::Default(_)
-            | ColumnOption::Generated { .. }
-            | ColumnOption::Identity(_)
-            | ColumnOption::Materialized(_)
+            ColumnOption::NotNull => {
+                column.not_null = true;
+                column.declared_not_null = true;
+            }
+            ColumnOption::PrimaryKey(_) => column.not_null = true,
+            ColumnOption::Null => {
+                column.not_null = false;
+                column.declared_not_null = false;
+            }
+            ColumnOption::Default(expr) => {
+                column.has_default = true;
+                column.default = Fact::Known(Some(expr.to_string()));
+            }
+            ColumnOption::Generated {
+                generated_as,
+                generation_expr,
+                ..
+            } => {
+                column.has_default = true;
+                if generation_expr.is_some() {
+                    column.default = Fact::Unknown;
+                } else {
+                    column.identity = match generated_as {
+                        GeneratedAs::Always => Identity::Always,
+                        _ => Identity::ByDefault,
+                    };
+                }
+            }
+            ColumnOption::Identity(_) => {
+                column.has_default = true;
+                column.identity = Identity::AutoIncrement;
+            }
+            ColumnOption::Materialized(_)
             | ColumnOption::Alias(_)
             | ColumnOption::Ephemeral(_) => column.has_default = true,
             ColumnOption::DialectSpecific(tokens)
@@ -60,6 +188,7 @@ impl Replay {
                 }) =>
             {
                 column.has_default = true;
+                column.identity = Identity::AutoIncrement;
             }
             _ => {}
         }
@@ -91,6 +220,7 @@ impl Replay {
             constraints: Vec::new(),
             anonymous: false,
             created_in: self.migration,
+            made: (self.migration, st.start),
             origin: None,
         };
         let parents: Vec<&ObjectName> = create
@@ -159,11 +289,19 @@ impl Replay {
                 }
             }
         }
+        // `CREATE TABLE t (a, b) AS SELECT …` names the select's columns: they are not defined
+        // twice.
+        let mut defs = create.columns.as_slice();
+        if let Some(columns) = self.ctas_columns(st, create) {
+            table.columns = columns;
+            table.columns_known = true;
+            defs = &[];
+        }
         let mut fks = Vec::new();
         let mut inherited = table.columns.len();
         // The keys of `table.columns`: a linear lookup per column made wide tables quadratic.
         let mut keys: HashSet<String> = table.columns.iter().map(|c| c.key.clone()).collect();
-        for def in &create.columns {
+        for def in defs {
             let column = self.column(st, def);
             // A column of a parent table may be declared again: the two merge.
             if let Some(position) = table.columns[..inherited]
@@ -242,6 +380,7 @@ impl Replay {
             constraints: Vec::new(),
             anonymous: true,
             created_in: self.migration,
+            made: (self.migration, st.start),
             origin: None,
         };
         run.created.push(Created::Table(name.key.clone()));
@@ -258,6 +397,9 @@ impl Replay {
             schema: table.schema.clone(),
             name,
             created_in: self.migration,
+            made: table.made,
+            materialized: false,
+            owned: true,
         });
     }
 
@@ -270,6 +412,8 @@ impl Replay {
         fks: &mut Vec<ForeignKeyRef>,
     ) {
         let column = self.ident_key(&def.name);
+        let made = (self.migration, st.start);
+        let one = std::slice::from_ref(&column);
         for option in &def.options {
             let name = option.name.as_ref();
             match &option.option {
@@ -278,31 +422,36 @@ impl Replay {
                     table_key,
                     name,
                     ConstraintKind::PrimaryKey,
-                    std::slice::from_ref(&column),
+                    one,
+                    Detail::new(made),
                 ),
                 ColumnOption::Unique(_) => self.add_constraint(
                     table,
                     table_key,
                     name,
                     ConstraintKind::Unique,
-                    std::slice::from_ref(&column),
+                    one,
+                    Detail::new(made),
                 ),
                 ColumnOption::ForeignKey(fk) => {
+                    let reference = self.foreign_key_ref(st, &fk.foreign_table, &fk.referred_columns);
                     self.add_constraint(
                         table,
                         table_key,
                         name.or(fk.name.as_ref()),
                         ConstraintKind::ForeignKey,
-                        std::slice::from_ref(&column),
+                        one,
+                        Detail::foreign(made, &reference),
                     );
-                    fks.push(self.foreign_key_ref(st, &fk.foreign_table, &fk.referred_columns));
+                    fks.push(reference);
                 }
                 ColumnOption::Check(check) => self.add_constraint(
                     table,
                     table_key,
                     name.or(check.name.as_ref()),
                     ConstraintKind::Check,
-                    std::slice::from_ref(&column),
+                    one,
+                    Detail::check(made, &check.expr),
                 ),
                 _ => {}
             }
@@ -319,6 +468,7 @@ impl Replay {
         constraint: &TableConstraint,
         fks: &mut Vec<ForeignKeyRef>,
     ) {
+        let made = (self.migration, st.start);
         match constraint {
             TableConstraint::PrimaryKey(pk) => {
                 let columns = self.index_columns(run, st, table, table_key, &pk.columns);
@@ -334,6 +484,7 @@ impl Replay {
                     pk.name.as_ref().or(pk.index_name.as_ref()),
                     ConstraintKind::PrimaryKey,
                     &columns,
+                    Detail::new(made),
                 );
             }
             TableConstraint::Unique(unique) => {
@@ -344,18 +495,21 @@ impl Replay {
                     unique.name.as_ref().or(unique.index_name.as_ref()),
                     ConstraintKind::Unique,
                     &columns,
+                    Detail::new(made),
                 );
             }
             TableConstraint::ForeignKey(fk) => {
                 let columns = self.ident_columns(run, st, table, table_key, &fk.columns);
+                let reference = self.foreign_key_ref(st, &fk.foreign_table, &fk.referred_columns);
                 self.add_constraint(
                     table,
                     table_key,
                     fk.name.as_ref().or(fk.index_name.as_ref()),
                     ConstraintKind::ForeignKey,
                     &columns,
+                    Detail::foreign(made, &reference),
                 );
-                fks.push(self.foreign_key_ref(st, &fk.foreign_table, &fk.referred_columns));
+                fks.push(reference);
             }
             TableConstraint::Check(check) => {
                 self.add_constraint(
@@ -364,26 +518,33 @@ impl Replay {
                     check.name.as_ref(),
                     ConstraintKind::Check,
                     &[],
+                    Detail::check(made, &check.expr),
                 );
             }
             TableConstraint::Index(index) => {
                 let columns = self.index_columns(run, st, table, table_key, &index.columns);
+                let mut detail = Detail::new(made);
+                detail.parts = Some(self.index_parts(&index.columns));
                 self.add_constraint(
                     table,
                     table_key,
                     index.name.as_ref(),
                     ConstraintKind::Index,
                     &columns,
+                    detail,
                 );
             }
             TableConstraint::FulltextOrSpatial(index) => {
                 let columns = self.index_columns(run, st, table, table_key, &index.columns);
+                let mut detail = Detail::new(made);
+                detail.parts = Some(Fact::Unknown);
                 self.add_constraint(
                     table,
                     table_key,
                     index.opt_index_name.as_ref(),
                     ConstraintKind::Index,
                     &columns,
+                    detail,
                 );
             }
             TableConstraint::PrimaryKeyUsingIndex(using)
@@ -394,10 +555,24 @@ impl Replay {
                     using.name.as_ref(),
                     ConstraintKind::Unique,
                     &[],
+                    Detail::new(made),
                 );
             }
             _ => {}
         }
+    }
+
+    /// The key parts of an index: column keys, or expressions as written.
+    pub(super) fn index_parts(&self, columns: &[IndexColumn]) -> Fact<Vec<IndexPart>> {
+        Fact::Known(
+            columns
+                .iter()
+                .map(|c| match &c.column.expr {
+                    Expr::Identifier(ident) => IndexPart::Column(self.ident_key(ident)),
+                    expr => IndexPart::Expression(expr.to_string()),
+                })
+                .collect(),
+        )
     }
 
     /// Checks that the plain columns of an index exist; returns their keys.
@@ -458,37 +633,31 @@ impl Replay {
         name: Option<&Ident>,
         kind: ConstraintKind,
         columns: &[String],
+        detail: Detail,
     ) {
+        let generated = name.is_none();
         let (key, display_name) = match name {
             Some(ident) => (self.ident_key(ident), self.ident_name(ident)),
             None => {
-                // The database names it; guess the usual name so that a later DROP by that
-                // name is recognised, and remember that other generated names may exist.
+                // The database names it; follow its rules so that a later DROP by that name is
+                // recognised, and remember that other generated names may exist.
                 table.anonymous = true;
                 self.catalog.any_anonymous = true;
-                let cols = columns.join("_");
-                let first = columns.first().map_or("", String::as_str);
-                let generated = match (self.dialect, kind) {
-                    (Dialect::Postgres, ConstraintKind::PrimaryKey) => {
-                        format!("{}_pkey", table.name)
+                let Some(generated) = self.generated_name(table, kind, columns, &detail) else {
+                    if self.dialect == Dialect::Sqlite || kind == ConstraintKind::Check {
+                        // Unnamed: kept for drift, matched by definition.
+                        table.constraints.push(Constraint {
+                            key: String::new(),
+                            name: String::new(),
+                            kind,
+                            generated: true,
+                            columns: columns.to_vec(),
+                            target: detail.target,
+                            check: detail.check,
+                            made: detail.made,
+                        });
                     }
-                    (Dialect::Postgres, ConstraintKind::Unique) => {
-                        format!("{}_{cols}_key", table.name)
-                    }
-                    (Dialect::Postgres, ConstraintKind::ForeignKey) => {
-                        format!("{}_{first}_fkey", table.name)
-                    }
-                    (Dialect::Postgres, ConstraintKind::Check) => {
-                        format!("{}_{first}_check", table.name)
-                    }
-                    (Dialect::Postgres, ConstraintKind::Index) => {
-                        format!("{}_{cols}_idx", table.name)
-                    }
-                    (Dialect::Mysql, ConstraintKind::PrimaryKey) => "PRIMARY".to_owned(),
-                    (Dialect::Mysql, ConstraintKind::Unique | ConstraintKind::Index) => {
-                        first.to_owned()
-                    }
-                    _ => return,
+                    return;
                 };
                 (generated.to_lowercase(), generated)
             }
@@ -513,6 +682,13 @@ impl Replay {
                 name: display_name.clone(),
                 table: table_key.clone(),
                 created_in: self.migration,
+                backs_constraint: kind != ConstraintKind::Index,
+                unique: kind != ConstraintKind::Index,
+                parts: detail.parts.clone().unwrap_or_else(|| {
+                    Fact::Known(columns.iter().cloned().map(IndexPart::Column).collect())
+                }),
+                predicate: Fact::Known(None),
+                made: detail.made,
             });
         }
         if table.constraint(&key).is_none() {
@@ -520,7 +696,81 @@ impl Replay {
                 key,
                 name: display_name,
                 kind,
+                generated,
+                columns: columns.to_vec(),
+                target: detail.target,
+                check: detail.check,
+                made: detail.made,
             });
+        }
+    }
+
+    /// The name the engine gives a constraint declared without one, or `None` when the engine
+    /// keeps no name the replay can predict (SQLite; MySQL checks).
+    fn generated_name(
+        &self,
+        table: &Table,
+        kind: ConstraintKind,
+        columns: &[String],
+        detail: &Detail,
+    ) -> Option<String> {
+        let cols = columns.join("_");
+        let first = columns.first().map_or("", String::as_str);
+        let taken = |name: &str| {
+            table.constraints.iter().any(|c| c.key == name.to_lowercase())
+                || self.catalog.indexes.contains_key(&Key {
+                    schema: table.schema.as_ref().map(|s| s.to_lowercase()),
+                    name: name.to_lowercase(),
+                })
+        };
+        match (self.dialect, kind) {
+            (Dialect::Postgres, _) => {
+                let (middle, suffix) = match kind {
+                    ConstraintKind::PrimaryKey => (String::new(), "pkey"),
+                    ConstraintKind::Unique => (cols.clone(), "key"),
+                    ConstraintKind::ForeignKey => (cols.clone(), "fkey"),
+                    ConstraintKind::Index => (cols.clone(), "idx"),
+                    ConstraintKind::Check => {
+                        // The one column the expression uses, when it uses exactly one.
+                        let used = if columns.len() == 1 {
+                            Some(first.to_owned())
+                        } else {
+                            detail.check.as_deref().and_then(|expr| {
+                                let used: Vec<&str> = table
+                                    .columns
+                                    .iter()
+                                    .map(|c| c.key.as_str())
+                                    .filter(|c| mentions(expr, c))
+                                    .collect();
+                                (used.len() == 1).then(|| used[0].to_owned())
+                            })
+                        };
+                        (used.unwrap_or_default(), "check")
+                    }
+                };
+                Some(pg_choose_name(&table.name, &middle, suffix, taken))
+            }
+            (Dialect::Mysql, ConstraintKind::PrimaryKey) => Some("PRIMARY".to_owned()),
+            (Dialect::Mysql, ConstraintKind::Unique | ConstraintKind::Index) => {
+                let mut name = first.to_owned();
+                let mut n = 2;
+                while taken(&name) {
+                    name = format!("{first}_{n}");
+                    n += 1;
+                }
+                Some(name)
+            }
+            (Dialect::Mysql, ConstraintKind::ForeignKey) => {
+                let prefix = format!("{}_ibfk_", table.name.to_lowercase());
+                let n = table
+                    .constraints
+                    .iter()
+                    .filter_map(|c| c.key.strip_prefix(&prefix)?.parse::<usize>().ok())
+                    .max()
+                    .unwrap_or(0);
+                Some(format!("{}_ibfk_{}", table.name, n + 1))
+            }
+            _ => None,
         }
     }
 
@@ -588,5 +838,118 @@ impl Replay {
                 },
             ),
         }
+    }
+}
+
+impl Replay {
+    /// The columns of `CREATE TABLE … AS SELECT`, when the select list names them all: plain
+    /// columns (with their source's type when one table of the FROM has them), aliased
+    /// expressions (type unknown) and `*` over tables the replay knows.
+    fn ctas_columns(&self, st: &Stmt<'_>, create: &CreateTable) -> Option<Vec<Column>> {
+        let query = create.query.as_ref()?;
+        let SetExpr::Select(select) = &*query.body else {
+            return None;
+        };
+        let mut sources: Vec<(Option<String>, &Table)> = Vec::new();
+        let mut all_known = true;
+        for from in &select.from {
+            for factor in std::iter::once(&from.relation).chain(from.joins.iter().map(|j| &j.relation)) {
+                match factor {
+                    TableFactor::Table { name, alias, .. } => {
+                        let name = self.name(st, name);
+                        match self.catalog.tables.get(&name.key) {
+                            Some(table) if table.columns_known => sources.push((
+                                alias.as_ref().map(|a| self.ident_key(&a.name)),
+                                table,
+                            )),
+                            _ => all_known = false,
+                        }
+                    }
+                    _ => all_known = false,
+                }
+            }
+        }
+        let lookup = |qualifier: Option<&Ident>, column: &str| -> Option<&Column> {
+            let found: Vec<&Column> = sources
+                .iter()
+                .filter(|(alias, table)| match qualifier {
+                    None => true,
+                    Some(q) => {
+                        let q = self.ident_key(q);
+                        alias.as_deref() == Some(q.as_str())
+                            || (alias.is_none() && table.name.to_lowercase() == q.to_lowercase())
+                    }
+                })
+                .filter_map(|(_, table)| table.column(column))
+                .collect();
+            match found.as_slice() {
+                [one] => Some(*one),
+                _ => None,
+            }
+        };
+        let made = (self.migration, st.start);
+        let fresh = |key: String, name: String, source: Option<&Column>| Column {
+            key,
+            name,
+            ty: source.map(|c| c.ty.clone()).unwrap_or_default(),
+            ty_ref: source.and_then(|c| c.ty_ref.clone()),
+            not_null: false,
+            has_default: false,
+            default: Fact::Known(None),
+            identity: Identity::None,
+            declared_not_null: false,
+            vague: true,
+            created_in: self.migration,
+            made,
+        };
+        let mut columns: Vec<Column> = Vec::new();
+        for item in &select.projection {
+            match item {
+                SelectItem::UnnamedExpr(Expr::Identifier(ident)) => {
+                    let key = self.ident_key(ident);
+                    let source = lookup(None, &key);
+                    columns.push(fresh(key, self.ident_name(ident), source));
+                }
+                SelectItem::UnnamedExpr(Expr::CompoundIdentifier(parts)) => {
+                    let (last, rest) = parts.split_last()?;
+                    let key = self.ident_key(last);
+                    let source = lookup(rest.last(), &key);
+                    columns.push(fresh(key, self.ident_name(last), source));
+                }
+                SelectItem::ExprWithAlias { expr, alias } => {
+                    let source = match expr {
+                        Expr::Identifier(ident) => lookup(None, &self.ident_key(ident)),
+                        Expr::CompoundIdentifier(parts) => {
+                            let (last, rest) = parts.split_last()?;
+                            lookup(rest.last(), &self.ident_key(last))
+                        }
+                        _ => None,
+                    };
+                    columns.push(fresh(self.ident_key(alias), self.ident_name(alias), source));
+                }
+                SelectItem::Wildcard(_) if all_known => {
+                    for (_, table) in &sources {
+                        for column in &table.columns {
+                            columns.push(fresh(column.key.clone(), column.name.clone(), Some(column)));
+                        }
+                    }
+                }
+                _ => return None,
+            }
+        }
+        if !create.columns.is_empty() {
+            if create.columns.len() != columns.len() {
+                return None;
+            }
+            for (column, def) in columns.iter_mut().zip(&create.columns) {
+                column.key = self.ident_key(&def.name);
+                column.name = self.ident_name(&def.name);
+            }
+        }
+        let mut seen = HashSet::new();
+        columns
+            .iter()
+            .all(|c| seen.insert(c.key.clone()))
+            .then_some(columns)
     }
 }

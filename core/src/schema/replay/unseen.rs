@@ -80,6 +80,7 @@ impl Replay {
                         constraints: Vec::new(),
                         anonymous: true,
                         created_in: self.migration,
+                        made: (self.migration, st.start),
                         origin: None,
                     },
                 );
@@ -92,6 +93,7 @@ impl Replay {
                         name,
                         values: None,
                         created_in: self.migration,
+                        made: (self.migration, st.start),
                     },
                 );
                 run.created.push(Created::Type(key));

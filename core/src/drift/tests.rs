@@ -1,0 +1,135 @@
+//! The replay side of drift: what the history says, compared with itself and with edits.
+
+use crate::Dialect;
+use crate::drift::{self, DriftKind, Fact, Identity, IndexPart, Name, Schema, Source};
+
+fn schema(dialect: Dialect, files: &[&str]) -> Schema {
+    let splits: Vec<Vec<std::ops::Range<usize>>> = files
+        .iter()
+        .map(|sql| {
+            crate::split::split(sql, dialect).statements().collect()
+        })
+        .collect();
+    let paths: Vec<String> = (1..=files.len()).map(|i| format!("{i:04}_m.sql")).collect();
+    let sources: Vec<Source<'_>> = files
+        .iter()
+        .zip(&splits)
+        .zip(&paths)
+        .map(|((sql, statements), path)| Source {
+            path,
+            sql,
+            statements,
+            transactional: true,
+        })
+        .collect();
+    drift::expected(dialect, &sources, &[])
+}
+
+fn table<'a>(schema: &'a Schema, name: &str) -> &'a drift::Table {
+    schema
+        .tables
+        .get(&Name::new(None, name))
+        .unwrap_or_else(|| panic!("no table {name}: {:?}", schema.tables.keys()))
+}
+
+#[test]
+fn the_replay_keeps_what_the_engine_stores() {
+    let s = schema(
+        Dialect::Postgres,
+        &[
+            "CREATE TYPE mood AS ENUM ('sad', 'ok');\n\
+             CREATE TABLE users (id serial PRIMARY KEY, email varchar(200) NOT NULL UNIQUE,\n\
+               status text NOT NULL DEFAULT 'active', score int CHECK (score > 0), m mood);\n\
+             CREATE TABLE posts (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,\n\
+               user_id int REFERENCES users, title text);",
+            "ALTER TYPE mood ADD VALUE 'happy' BEFORE 'ok';\n\
+             CREATE INDEX ON posts (lower(title)) WHERE title IS NOT NULL;\n\
+             ALTER TABLE users RENAME COLUMN email TO mail;\n\
+             ALTER TABLE users ALTER COLUMN status SET DEFAULT 'new';\n\
+             CREATE TABLE stats AS SELECT u.id, u.mail AS address, count(*) AS n FROM users u GROUP BY u.id;",
+        ],
+    );
+    let users = table(&s, "users");
+    let id = users.column("id").unwrap();
+    assert_eq!(id.identity, Fact::Known(Identity::Serial));
+    assert_eq!(id.nullable, Fact::Known(false));
+    let status = users.column("status").unwrap();
+    assert_eq!(status.default, Fact::Known(Some("'new'".into())));
+    assert_eq!(status.origin.as_ref().unwrap().file, "0002_m.sql");
+    assert_eq!(status.origin.as_ref().unwrap().line, 4);
+    let names: Vec<Option<&str>> = users.constraints.iter().map(|c| c.name.as_deref()).collect();
+    assert!(names.contains(&Some("users_pkey")), "{names:?}");
+    assert!(names.contains(&Some("users_email_key")), "{names:?}");
+    assert!(names.contains(&Some("users_score_check")), "{names:?}");
+    let unique = users
+        .constraints
+        .iter()
+        .find(|c| c.name.as_deref() == Some("users_email_key"))
+        .unwrap();
+    assert_eq!(unique.columns, vec!["mail".to_owned()]);
+    let posts = table(&s, "posts");
+    assert_eq!(posts.column("id").unwrap().identity, Fact::Known(Identity::Always));
+    let fk = posts
+        .constraints
+        .iter()
+        .find(|c| c.name.as_deref() == Some("posts_user_id_fkey"))
+        .unwrap();
+    assert!(matches!(&fk.kind, drift::ConstraintKind::ForeignKey { table, .. } if table.name == "users"));
+    let index = &posts.indexes[0];
+    assert_eq!(index.name, "posts_lower_idx");
+    assert!(matches!(&index.parts, Fact::Known(p) if matches!(&p[0], IndexPart::Expression(_))));
+    assert!(matches!(&index.predicate, Fact::Known(Some(_))));
+    let mood = s.enums.get(&Name::new(None, "mood")).unwrap();
+    assert_eq!(
+        mood.values,
+        Fact::Known(vec!["sad".into(), "happy".into(), "ok".into()])
+    );
+    // The serial's sequence is the column's, not a standalone sequence.
+    assert!(s.sequences.is_empty(), "{:?}", s.sequences);
+    let stats = table(&s, "stats");
+    assert!(stats.columns_known);
+    let keys: Vec<&str> = stats.columns.iter().map(|c| c.key.as_str()).collect();
+    assert_eq!(keys, ["id", "address", "n"]);
+    assert_eq!(stats.column("address").unwrap().ty, Fact::Known("VARCHAR(200)".into()));
+    assert_eq!(stats.column("n").unwrap().ty, Fact::Unknown);
+}
+
+#[test]
+fn a_history_does_not_drift_from_itself_and_edits_are_found() {
+    let base = [
+        "CREATE TABLE a (id int PRIMARY KEY, name text NOT NULL, note text);\n\
+         CREATE INDEX a_name ON a (name);",
+    ];
+    let history = schema(Dialect::Postgres, &base);
+    let same = drift::compare(Dialect::Postgres, &history, &history);
+    assert!(same.drift.is_empty(), "{:#?}", same.drift);
+    assert!(same.compared >= 5, "{}", same.compared);
+    let edited = schema(
+        Dialect::Postgres,
+        &[
+            base[0],
+            "ALTER TABLE a DROP COLUMN note; ALTER TABLE a ADD COLUMN extra int;\n\
+             ALTER TABLE a ALTER COLUMN name DROP NOT NULL; DROP INDEX a_name;\n\
+             ALTER TABLE a RENAME TO b;",
+        ],
+    );
+    let report = drift::compare(Dialect::Postgres, &history, &edited);
+    let kinds: Vec<(DriftKind, &str, &str)> = report
+        .drift
+        .iter()
+        .map(|d| (d.kind, d.object_kind, d.aspect))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            (DriftKind::Changed, "table", "name"),
+            (DriftKind::Changed, "column", "nullability"),
+            (DriftKind::Missing, "column", ""),
+            (DriftKind::Extra, "column", ""),
+            (DriftKind::Missing, "index", ""),
+        ],
+        "{:#?}",
+        report.drift
+    );
+    assert!(report.drift[0].to_history.contains("RENAME TO \"a\""));
+}
