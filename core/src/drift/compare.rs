@@ -278,10 +278,10 @@ impl<'a> Cmp<'a> {
                 continue;
             };
             for (aspect, difference) in self.column_differences(hc, ec) {
-                let to_history = sql::alter_column(d, name, ec, hc, aspect)
-                    .unwrap_or_else(rebuild_to_history);
-                let to_database = sql::alter_column(d, name, hc, ec, aspect)
-                    .unwrap_or_else(rebuild_to_database);
+                let to_history =
+                    sql::alter_column(d, name, ec, hc, aspect).unwrap_or_else(rebuild_to_history);
+                let to_database =
+                    sql::alter_column(d, name, hc, ec, aspect).unwrap_or_else(rebuild_to_database);
                 match difference {
                     Some((history, database)) => self.drift(
                         column_sure,
@@ -361,15 +361,13 @@ impl<'a> Cmp<'a> {
             let a = normalize::default(d, hd.as_deref());
             let b = normalize::default(d, ed.as_deref());
             if a != b {
-                let shown = |raw: &Option<String>| raw.clone().unwrap_or_else(|| "no default".into());
+                let shown =
+                    |raw: &Option<String>| raw.clone().unwrap_or_else(|| "no default".into());
                 let sure = match (&a, &b) {
                     (Some(a), Some(b)) => normalize::plain(a) && normalize::plain(b),
                     _ => true,
                 };
-                out.push((
-                    "default",
-                    sure.then(|| (shown(hd), shown(ed))),
-                ));
+                out.push(("default", sure.then(|| (shown(hd), shown(ed)))));
             }
         }
         if let (Fact::Known(hi), Fact::Known(ei)) = (&h.identity, &e.identity)
@@ -508,9 +506,15 @@ impl<'a> Cmp<'a> {
         let to_h = || sql::sqlite_rebuild(e, &with_name(h, name));
         let to_e = || sql::sqlite_rebuild(&with_name(h, name), e);
         if missing {
-            (add(key).unwrap_or_else(to_h), drop(key).unwrap_or_else(to_e))
+            (
+                add(key).unwrap_or_else(to_h),
+                drop(key).unwrap_or_else(to_e),
+            )
         } else {
-            (drop(key).unwrap_or_else(to_h), add(key).unwrap_or_else(to_e))
+            (
+                drop(key).unwrap_or_else(to_h),
+                add(key).unwrap_or_else(to_e),
+            )
         }
     }
 
@@ -528,7 +532,10 @@ impl<'a> Cmp<'a> {
             if !hc.is_empty() {
                 self.unverified(
                     format!("table {name}"),
-                    format!("SQLite keeps no catalog of CHECK constraints ({} not verified)", hc.len()),
+                    format!(
+                        "SQLite keeps no catalog of CHECK constraints ({} not verified)",
+                        hc.len()
+                    ),
                 );
             }
             return;
@@ -669,9 +676,10 @@ impl<'a> Cmp<'a> {
         }
         for index in missing {
             // The same index under another name (a name the engine generated differently).
-            let same = ei.iter().enumerate().position(|(i, o)| {
-                !matched[i] && self.same_index(index, o) == Some(true)
-            });
+            let same = ei
+                .iter()
+                .enumerate()
+                .position(|(i, o)| !matched[i] && self.same_index(index, o) == Some(true));
             if let Some(i) = same {
                 matched[i] = true;
                 continue;
@@ -772,7 +780,11 @@ impl<'a> Cmp<'a> {
                     ),
                     to_database: format!(
                         "DROP {}VIEW {};",
-                        if view.materialized { "MATERIALIZED " } else { "" },
+                        if view.materialized {
+                            "MATERIALIZED "
+                        } else {
+                            ""
+                        },
                         sql::qualified(d, name)
                     ),
                 },
@@ -796,7 +808,11 @@ impl<'a> Cmp<'a> {
                     origin: None,
                     to_history: format!(
                         "DROP {}VIEW {};",
-                        if view.materialized { "MATERIALIZED " } else { "" },
+                        if view.materialized {
+                            "MATERIALIZED "
+                        } else {
+                            ""
+                        },
                         sql::qualified(d, name)
                     ),
                     to_database: format!(
@@ -842,7 +858,10 @@ impl<'a> Cmp<'a> {
                 continue;
             };
             let (Fact::Known(hv), Fact::Known(ev)) = (&h.values, &e.values) else {
-                self.unverified(format!("enum {name}"), "its values are not known to the replay");
+                self.unverified(
+                    format!("enum {name}"),
+                    "its values are not known to the replay",
+                );
                 continue;
             };
             if hv == ev {
@@ -998,9 +1017,12 @@ fn backs_foreign_key(index: &Index, fks: &[Vec<String>]) -> bool {
 }
 
 fn primary_key(schema: &Schema, table: &Name) -> Option<Vec<String>> {
-    schema.tables.get(table)?.constraints.iter().find_map(|c| {
-        (c.kind == ConstraintKind::PrimaryKey).then(|| c.columns.clone())
-    })
+    schema
+        .tables
+        .get(table)?
+        .constraints
+        .iter()
+        .find_map(|c| (c.kind == ConstraintKind::PrimaryKey).then(|| c.columns.clone()))
 }
 
 fn with_name(table: &Table, name: &Name) -> Table {

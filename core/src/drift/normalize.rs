@@ -108,10 +108,37 @@ fn split_mods(text: &str) -> (String, Option<String>) {
 }
 
 const PG_PLAIN: &[&str] = &[
-    "text", "uuid", "json", "jsonb", "bytea", "date", "interval", "inet", "cidr", "macaddr",
-    "citext", "tsvector", "tsquery", "money", "xml", "oid", "point", "line", "box", "polygon",
-    "circle", "ltree", "hstore", "bit", "bit varying", "int4range", "int8range", "tsrange",
-    "tstzrange", "daterange", "numrange",
+    "text",
+    "uuid",
+    "json",
+    "jsonb",
+    "bytea",
+    "date",
+    "interval",
+    "inet",
+    "cidr",
+    "macaddr",
+    "citext",
+    "tsvector",
+    "tsquery",
+    "money",
+    "xml",
+    "oid",
+    "point",
+    "line",
+    "box",
+    "polygon",
+    "circle",
+    "ltree",
+    "hstore",
+    "bit",
+    "bit varying",
+    "int4range",
+    "int8range",
+    "tsrange",
+    "tstzrange",
+    "daterange",
+    "numrange",
 ];
 
 fn pg_type(text: &str) -> Option<String> {
@@ -195,8 +222,15 @@ fn mysql_type(text: &str) -> Option<String> {
         }
     }
     let text = text.trim();
-    if let Some(rest) = text.strip_prefix("enum(").or_else(|| text.strip_prefix("set(")) {
-        let kind = if text.starts_with("enum") { "enum" } else { "set" };
+    if let Some(rest) = text
+        .strip_prefix("enum(")
+        .or_else(|| text.strip_prefix("set("))
+    {
+        let kind = if text.starts_with("enum") {
+            "enum"
+        } else {
+            "set"
+        };
         return Some(format!("{kind}({rest}"));
     }
     let (words, mods) = split_mods(text);
@@ -338,7 +372,9 @@ fn word_char(c: char) -> bool {
 }
 
 fn ends_with_word(text: &str) -> bool {
-    text.chars().last().is_some_and(|c| c.is_alphanumeric() || c == '_')
+    text.chars()
+        .last()
+        .is_some_and(|c| c.is_alphanumeric() || c == '_')
 }
 
 /// Skips a cast's type name from `i`: words (`character varying`, `timestamp without time zone`),
@@ -383,7 +419,9 @@ fn skip_cast(chars: &[char], mut i: usize) -> usize {
 /// boolean, the current time, or a call without arguments): two different plain values are
 /// drift; anything else that differs is not verified.
 pub(crate) fn plain(expr: &str) -> bool {
-    let quoted = expr.len() >= 2 && expr.starts_with('\'') && expr.ends_with('\'')
+    let quoted = expr.len() >= 2
+        && expr.starts_with('\'')
+        && expr.ends_with('\'')
         && !expr[1..expr.len() - 1].replace("''", "").contains('\'');
     quoted
         || expr.parse::<f64>().is_ok()
@@ -442,7 +480,10 @@ mod tests {
             ty(Dialect::Postgres, "varchar(20)"),
             ty(Dialect::Postgres, "varchar(30)")
         );
-        assert_ne!(ty(Dialect::Postgres, "int"), ty(Dialect::Postgres, "bigint"));
+        assert_ne!(
+            ty(Dialect::Postgres, "int"),
+            ty(Dialect::Postgres, "bigint")
+        );
         assert_ne!(
             ty(Dialect::Postgres, "timestamp"),
             ty(Dialect::Postgres, "timestamptz")
@@ -488,20 +529,44 @@ mod tests {
 
     #[test]
     fn expressions_meet_the_catalogs_spelling() {
-        let pg = |a: &str, b: &str| assert_eq!(expr(Dialect::Postgres, a), expr(Dialect::Postgres, b), "{a} vs {b}");
+        let pg = |a: &str, b: &str| {
+            assert_eq!(
+                expr(Dialect::Postgres, a),
+                expr(Dialect::Postgres, b),
+                "{a} vs {b}"
+            )
+        };
         pg("'active'", "'active'::text");
         pg("'active'", "'active'::character varying");
         pg("-1", "'-1'::integer");
         pg("'{}'::JSONB", "'{}'::jsonb");
         pg("now()", "CURRENT_TIMESTAMP");
-        pg("price > 0", "CHECK ((price > (0)::numeric))".trim_start_matches("CHECK "));
+        pg(
+            "price > 0",
+            "CHECK ((price > (0)::numeric))".trim_start_matches("CHECK "),
+        );
         pg("deleted_at IS NULL", "(deleted_at IS NULL)");
         pg("status = 'x'", "((status)::text = 'x'::text)");
-        pg("'2020-01-01'::timestamp", "'2020-01-01'::timestamp without time zone");
+        pg(
+            "'2020-01-01'::timestamp",
+            "'2020-01-01'::timestamp without time zone",
+        );
         pg("lower(email)", "lower((email)::text)");
-        assert_ne!(expr(Dialect::Postgres, "'a'"), expr(Dialect::Postgres, "'b'"));
-        assert_ne!(expr(Dialect::Postgres, "x IS NULL"), expr(Dialect::Postgres, "x IS NOT NULL"));
-        let my = |a: &str, b: &str| assert_eq!(expr(Dialect::Mysql, a), expr(Dialect::Mysql, b), "{a} vs {b}");
+        assert_ne!(
+            expr(Dialect::Postgres, "'a'"),
+            expr(Dialect::Postgres, "'b'")
+        );
+        assert_ne!(
+            expr(Dialect::Postgres, "x IS NULL"),
+            expr(Dialect::Postgres, "x IS NOT NULL")
+        );
+        let my = |a: &str, b: &str| {
+            assert_eq!(
+                expr(Dialect::Mysql, a),
+                expr(Dialect::Mysql, b),
+                "{a} vs {b}"
+            )
+        };
         my("CURRENT_TIMESTAMP", "current_timestamp()");
         my("TRUE", "1");
         my("'x'", "'x'");

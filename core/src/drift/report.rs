@@ -53,7 +53,12 @@ pub struct Drift {
 impl Drift {
     /// One line: `changed column users.email (type): history varchar(100), database text`.
     pub fn summary(&self) -> String {
-        let mut line = format!("{} {} {}", self.kind.as_str(), self.object_kind, self.object);
+        let mut line = format!(
+            "{} {} {}",
+            self.kind.as_str(),
+            self.object_kind,
+            self.object
+        );
         if !self.aspect.is_empty() {
             line.push_str(&format!(" ({})", self.aspect));
         }

@@ -3,7 +3,9 @@
 
 use crate::dialect::Dialect;
 
-use super::model::{Column, Constraint, ConstraintKind, Fact, Identity, Index, IndexPart, Name, Table};
+use super::model::{
+    Column, Constraint, ConstraintKind, Fact, Identity, Index, IndexPart, Name, Table,
+};
 
 /// An identifier quoted for `dialect`.
 pub(crate) fn ident(dialect: Dialect, name: &str) -> String {
@@ -28,7 +30,11 @@ pub(crate) fn literal(text: &str) -> String {
 
 /// A column's definition as `CREATE TABLE` or `ADD COLUMN` writes it.
 pub(crate) fn column_def(dialect: Dialect, column: &Column, inline_pk: bool) -> String {
-    let mut ty = column.ty.known().cloned().unwrap_or_else(|| "TEXT".to_owned());
+    let mut ty = column
+        .ty
+        .known()
+        .cloned()
+        .unwrap_or_else(|| "TEXT".to_owned());
     let identity = column.identity.known().copied().unwrap_or(Identity::None);
     if dialect == Dialect::Postgres && identity == Identity::Serial {
         ty = match ty.to_lowercase().as_str() {
@@ -82,13 +88,17 @@ fn columns(dialect: Dialect, keys: &[String]) -> String {
 /// A constraint's clause (`CONSTRAINT n UNIQUE (a, b)`).
 pub(crate) fn constraint_clause(dialect: Dialect, constraint: &Constraint) -> String {
     let named = match &constraint.name {
-        Some(name) if dialect != Dialect::Mysql || constraint.kind != ConstraintKind::PrimaryKey => {
+        Some(name)
+            if dialect != Dialect::Mysql || constraint.kind != ConstraintKind::PrimaryKey =>
+        {
             format!("CONSTRAINT {} ", ident(dialect, name))
         }
         _ => String::new(),
     };
     let body = match &constraint.kind {
-        ConstraintKind::PrimaryKey => format!("PRIMARY KEY ({})", columns(dialect, &constraint.columns)),
+        ConstraintKind::PrimaryKey => {
+            format!("PRIMARY KEY ({})", columns(dialect, &constraint.columns))
+        }
         ConstraintKind::Unique => format!("UNIQUE ({})", columns(dialect, &constraint.columns)),
         ConstraintKind::ForeignKey { table, columns: to } => {
             let to = if to.is_empty() {
@@ -302,7 +312,9 @@ pub(crate) fn alter_column(
                 _ => format!("ALTER TABLE {t} ALTER COLUMN {c} DROP NOT NULL;"),
             },
             "default" => match &to.default {
-                Fact::Known(Some(d)) => format!("ALTER TABLE {t} ALTER COLUMN {c} SET DEFAULT {d};"),
+                Fact::Known(Some(d)) => {
+                    format!("ALTER TABLE {t} ALTER COLUMN {c} SET DEFAULT {d};")
+                }
                 _ => format!("ALTER TABLE {t} ALTER COLUMN {c} DROP DEFAULT;"),
             },
             _ => {
@@ -330,7 +342,11 @@ pub(crate) fn alter_column(
 }
 
 /// Adds a constraint, or `None` on SQLite (a rebuild).
-pub(crate) fn add_constraint(dialect: Dialect, table: &Name, constraint: &Constraint) -> Option<String> {
+pub(crate) fn add_constraint(
+    dialect: Dialect,
+    table: &Name,
+    constraint: &Constraint,
+) -> Option<String> {
     (dialect != Dialect::Sqlite).then(|| {
         format!(
             "ALTER TABLE {} ADD {};",
@@ -341,14 +357,21 @@ pub(crate) fn add_constraint(dialect: Dialect, table: &Name, constraint: &Constr
 }
 
 /// Drops a constraint, or `None` on SQLite (a rebuild) or when it has no name.
-pub(crate) fn drop_constraint(dialect: Dialect, table: &Name, constraint: &Constraint) -> Option<String> {
+pub(crate) fn drop_constraint(
+    dialect: Dialect,
+    table: &Name,
+    constraint: &Constraint,
+) -> Option<String> {
     let t = qualified(dialect, table);
     match dialect {
         Dialect::Sqlite => None,
         Dialect::Mysql => Some(match &constraint.kind {
             ConstraintKind::PrimaryKey => format!("ALTER TABLE {t} DROP PRIMARY KEY;"),
             ConstraintKind::Unique => {
-                format!("ALTER TABLE {t} DROP INDEX {};", ident(dialect, constraint.name.as_deref()?))
+                format!(
+                    "ALTER TABLE {t} DROP INDEX {};",
+                    ident(dialect, constraint.name.as_deref()?)
+                )
             }
             ConstraintKind::ForeignKey { .. } => format!(
                 "ALTER TABLE {t} DROP FOREIGN KEY {};",

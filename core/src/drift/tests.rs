@@ -6,9 +6,7 @@ use crate::drift::{self, DriftKind, Fact, Identity, IndexPart, Name, Schema, Sou
 fn schema(dialect: Dialect, files: &[&str]) -> Schema {
     let splits: Vec<Vec<std::ops::Range<usize>>> = files
         .iter()
-        .map(|sql| {
-            crate::split::split(sql, dialect).statements().collect()
-        })
+        .map(|sql| crate::split::split(sql, dialect).statements().collect())
         .collect();
     let paths: Vec<String> = (1..=files.len()).map(|i| format!("{i:04}_m.sql")).collect();
     let sources: Vec<Source<'_>> = files
@@ -57,7 +55,11 @@ fn the_replay_keeps_what_the_engine_stores() {
     assert_eq!(status.default, Fact::Known(Some("'new'".into())));
     assert_eq!(status.origin.as_ref().unwrap().file, "0002_m.sql");
     assert_eq!(status.origin.as_ref().unwrap().line, 4);
-    let names: Vec<Option<&str>> = users.constraints.iter().map(|c| c.name.as_deref()).collect();
+    let names: Vec<Option<&str>> = users
+        .constraints
+        .iter()
+        .map(|c| c.name.as_deref())
+        .collect();
     assert!(names.contains(&Some("users_pkey")), "{names:?}");
     assert!(names.contains(&Some("users_email_key")), "{names:?}");
     assert!(names.contains(&Some("users_score_check")), "{names:?}");
@@ -68,13 +70,18 @@ fn the_replay_keeps_what_the_engine_stores() {
         .unwrap();
     assert_eq!(unique.columns, vec!["mail".to_owned()]);
     let posts = table(&s, "posts");
-    assert_eq!(posts.column("id").unwrap().identity, Fact::Known(Identity::Always));
+    assert_eq!(
+        posts.column("id").unwrap().identity,
+        Fact::Known(Identity::Always)
+    );
     let fk = posts
         .constraints
         .iter()
         .find(|c| c.name.as_deref() == Some("posts_user_id_fkey"))
         .unwrap();
-    assert!(matches!(&fk.kind, drift::ConstraintKind::ForeignKey { table, .. } if table.name == "users"));
+    assert!(
+        matches!(&fk.kind, drift::ConstraintKind::ForeignKey { table, .. } if table.name == "users")
+    );
     let index = &posts.indexes[0];
     assert_eq!(index.name, "posts_lower_idx");
     assert!(matches!(&index.parts, Fact::Known(p) if matches!(&p[0], IndexPart::Expression(_))));
@@ -90,7 +97,10 @@ fn the_replay_keeps_what_the_engine_stores() {
     assert!(stats.columns_known);
     let keys: Vec<&str> = stats.columns.iter().map(|c| c.key.as_str()).collect();
     assert_eq!(keys, ["id", "address", "n"]);
-    assert_eq!(stats.column("address").unwrap().ty, Fact::Known("VARCHAR(200)".into()));
+    assert_eq!(
+        stats.column("address").unwrap().ty,
+        Fact::Known("VARCHAR(200)".into())
+    );
     assert_eq!(stats.column("n").unwrap().ty, Fact::Unknown);
 }
 

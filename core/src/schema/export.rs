@@ -91,7 +91,9 @@ impl Replay {
                     };
                     let unnamed = c.name.is_empty()
                         || dialect == Dialect::Sqlite
-                        || (c.generated && dialect == Dialect::Mysql && c.kind == ConstraintKind::Check);
+                        || (c.generated
+                            && dialect == Dialect::Mysql
+                            && c.kind == ConstraintKind::Check);
                     Some(drift::Constraint {
                         name: (!unnamed).then(|| c.name.clone()),
                         kind,

@@ -2,14 +2,14 @@
 //! columns, constraints.
 
 use sqlparser::ast::{
-    AlterColumnOperation, AlterTable, AlterTableOperation, ColumnOption, DataType, Expr, GeneratedAs, Ident,
-    RenameTableNameKind, TableConstraint,
+    AlterColumnOperation, AlterTable, AlterTableOperation, ColumnOption, DataType, Expr,
+    GeneratedAs, Ident, RenameTableNameKind, TableConstraint,
 };
 
 use crate::diagnostic::Code;
 use crate::dialect::Dialect;
-use crate::object::{Object, ObjectKind};
 use crate::drift::{Fact, Identity, IndexPart};
+use crate::object::{Object, ObjectKind};
 use crate::schema::Replay;
 use crate::schema::catalog::{Catalog, Column, ConstraintKind, Key, Name, Table};
 use crate::schema::types::{self, Change, Ty};

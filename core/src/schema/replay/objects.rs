@@ -1,8 +1,8 @@
 //! Indexes, views, types, schemas and sequences.
 
 use sqlparser::ast::{
-    AlterType, AlterTypeAddValuePosition, AlterTypeOperation, CreateIndex, CreateView, Ident, ObjectName,
-    UserDefinedTypeRepresentation,
+    AlterType, AlterTypeAddValuePosition, AlterTypeOperation, CreateIndex, CreateView, Ident,
+    ObjectName, UserDefinedTypeRepresentation,
 };
 
 use crate::diagnostic::Code;
@@ -11,9 +11,9 @@ use crate::schema::Replay;
 use crate::schema::catalog::{Catalog, Index, Key, Name, Simple, Type};
 
 use super::tables::pg_choose_name;
+use super::{Certainty, Created, HELP_DROP, HELP_TABLE, Run, Stmt, display, table_object};
 use crate::drift::Fact;
 use sqlparser::ast::Expr;
-use super::{Certainty, Created, HELP_DROP, HELP_TABLE, Run, Stmt, display, table_object};
 
 impl Replay {
     fn index_key(&self, index: &Name, table: &Key) -> Key {
@@ -112,12 +112,13 @@ impl Replay {
                         .collect();
                     let schema = table_name.key.schema.clone();
                     let indexes = &self.catalog.indexes;
-                    let name = pg_choose_name(&table_name.key.name, &middle.join("_"), "idx", |n| {
-                        indexes.contains_key(&Key {
-                            schema: schema.clone(),
-                            name: n.to_owned(),
-                        })
-                    });
+                    let name =
+                        pg_choose_name(&table_name.key.name, &middle.join("_"), "idx", |n| {
+                            indexes.contains_key(&Key {
+                                schema: schema.clone(),
+                                name: n.to_owned(),
+                            })
+                        });
                     self.catalog.indexes.insert(
                         Key {
                             schema: schema.clone(),

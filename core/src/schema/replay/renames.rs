@@ -6,7 +6,7 @@ use sqlparser::tokenizer::Span;
 
 use crate::diagnostic::Code;
 use crate::dialect::Dialect;
-use crate::schema::catalog::{Key, Name, Table};
+use crate::schema::catalog::{ConstraintKind, Key, Name, Table};
 use crate::schema::{Hazard, Replay};
 
 use super::{Created, HELP_TABLE, Run, Stmt, column_object, display, table_object};
@@ -118,6 +118,18 @@ impl Replay {
                 && target == from
             {
                 *target = to.key.clone();
+            }
+        }
+        if self.dialect == Dialect::Mysql {
+            // InnoDB renames the foreign keys it named after the table.
+            let old_prefix = format!("{}_ibfk_", from.name);
+            for constraint in &mut table.constraints {
+                if let Some(n) = constraint.key.strip_prefix(&old_prefix)
+                    && constraint.kind == ConstraintKind::ForeignKey
+                {
+                    constraint.name = format!("{}_ibfk_{n}", to.name);
+                    constraint.key = constraint.name.to_lowercase();
+                }
             }
         }
         for copy in &mut run.copies {

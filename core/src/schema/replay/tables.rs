@@ -3,8 +3,9 @@
 use std::collections::HashSet;
 
 use sqlparser::ast::{
-    ColumnDef, ColumnOption, CreateTable, GeneratedAs, CreateTableLikeKind, DataType, Expr, Ident, IndexColumn,
-    ObjectName, SelectItem, SetExpr, TableConstraint, TableFactor,
+    ColumnDef, ColumnOption, CreateTable, CreateTableLikeKind, DataType, Expr, GeneratedAs, Ident,
+    IndexColumn, ObjectName, SelectItem, SelectItemQualifiedWildcardKind, SetExpr, TableConstraint,
+    TableFactor,
 };
 
 use crate::diagnostic::Code;
@@ -41,7 +42,11 @@ impl Detail {
         Detail {
             target: Some((
                 reference.target.key.clone(),
-                reference.columns.iter().map(|(key, _, _)| key.clone()).collect(),
+                reference
+                    .columns
+                    .iter()
+                    .map(|(key, _, _)| key.clone())
+                    .collect(),
             )),
             ..Detail::new(made)
         }
@@ -177,9 +182,9 @@ impl Replay {
                 column.has_default = true;
                 column.identity = Identity::AutoIncrement;
             }
-            ColumnOption::Materialized(_)
-            | ColumnOption::Alias(_)
-            | ColumnOption::Ephemeral(_) => column.has_default = true,
+            ColumnOption::Materialized(_) | ColumnOption::Alias(_) | ColumnOption::Ephemeral(_) => {
+                column.has_default = true
+            }
             ColumnOption::DialectSpecific(tokens)
                 if tokens.iter().any(|t| {
                     let t = t.to_string();
@@ -292,10 +297,15 @@ impl Replay {
         // `CREATE TABLE t (a, b) AS SELECT …` names the select's columns: they are not defined
         // twice.
         let mut defs = create.columns.as_slice();
+        let mut selected = Vec::new();
         if let Some(columns) = self.ctas_columns(st, create) {
-            table.columns = columns;
             table.columns_known = true;
-            defs = &[];
+            if self.dialect == Dialect::Mysql {
+                selected = columns;
+            } else {
+                table.columns = columns;
+                defs = &[];
+            }
         }
         let mut fks = Vec::new();
         let mut inherited = table.columns.len();
@@ -339,6 +349,11 @@ impl Replay {
                 self.implicit_sequence(&table, &column_key);
             }
             self.inline_constraints(st, &mut table, &name.key, def, &mut fks);
+        }
+        for column in selected {
+            if table.column(&column.key).is_none() {
+                table.columns.push(column);
+            }
         }
         for constraint in &create.constraints {
             self.table_constraint(run, st, &mut table, &name.key, constraint, &mut fks);
@@ -434,7 +449,8 @@ impl Replay {
                     Detail::new(made),
                 ),
                 ColumnOption::ForeignKey(fk) => {
-                    let reference = self.foreign_key_ref(st, &fk.foreign_table, &fk.referred_columns);
+                    let reference =
+                        self.foreign_key_ref(st, &fk.foreign_table, &fk.referred_columns);
                     self.add_constraint(
                         table,
                         table_key,
@@ -659,7 +675,13 @@ impl Replay {
                     }
                     return;
                 };
-                (generated.to_lowercase(), generated)
+                // PostgreSQL stores the name as built (a quoted table keeps its case).
+                let key = if self.dialect == Dialect::Postgres {
+                    generated.clone()
+                } else {
+                    generated.to_lowercase()
+                };
+                (key, generated)
             }
         };
         let index_key = match (self.dialect, kind) {
@@ -691,6 +713,15 @@ impl Replay {
                 made: detail.made,
             });
         }
+        if self.dialect == Dialect::Mysql && kind == ConstraintKind::ForeignKey {
+            self.mysql_foreign_key_index(
+                table,
+                table_key,
+                name.map(|i| self.ident_name(i)),
+                columns,
+                detail.made,
+            );
+        }
         if table.constraint(&key).is_none() {
             table.constraints.push(Constraint {
                 key,
@@ -705,6 +736,61 @@ impl Replay {
         }
     }
 
+    /// MySQL gives a foreign key an index unless one starts with its columns, named after the
+    /// constraint when it has a name, else after its first column.
+    fn mysql_foreign_key_index(
+        &mut self,
+        table: &mut Table,
+        table_key: &Key,
+        name: Option<String>,
+        columns: &[String],
+        made: Made,
+    ) {
+        if columns.is_empty() {
+            return;
+        }
+        let covered = self.catalog.indexes.values().any(|index| {
+            index.table == *table_key
+                && matches!(&index.parts, Fact::Known(parts) if parts.len() >= columns.len()
+                    && parts.iter().zip(columns).all(|(p, c)| matches!(p, IndexPart::Column(k) if k == c)))
+        });
+        if covered {
+            return;
+        }
+        let name = name.unwrap_or_else(|| columns[0].clone());
+        let key = name.to_lowercase();
+        if table.constraint(&key).is_some() {
+            return;
+        }
+        self.catalog.indexes.insert(
+            Key {
+                schema: Catalog::mysql_index_scope(table_key),
+                name: key.clone(),
+            },
+            Index {
+                schema: table.schema.clone(),
+                name: name.clone(),
+                table: table_key.clone(),
+                created_in: self.migration,
+                backs_constraint: false,
+                unique: false,
+                parts: Fact::Known(columns.iter().cloned().map(IndexPart::Column).collect()),
+                predicate: Fact::Known(None),
+                made,
+            },
+        );
+        table.constraints.push(Constraint {
+            key,
+            name,
+            kind: ConstraintKind::Index,
+            generated: true,
+            columns: columns.to_vec(),
+            target: None,
+            check: None,
+            made,
+        });
+    }
+
     /// The name the engine gives a constraint declared without one, or `None` when the engine
     /// keeps no name the replay can predict (SQLite; MySQL checks).
     fn generated_name(
@@ -716,11 +802,18 @@ impl Replay {
     ) -> Option<String> {
         let cols = columns.join("_");
         let first = columns.first().map_or("", String::as_str);
+        let fold = |name: &str| {
+            if self.dialect == Dialect::Postgres {
+                name.to_owned()
+            } else {
+                name.to_lowercase()
+            }
+        };
         let taken = |name: &str| {
-            table.constraints.iter().any(|c| c.key == name.to_lowercase())
+            table.constraints.iter().any(|c| c.key == fold(name))
                 || self.catalog.indexes.contains_key(&Key {
-                    schema: table.schema.as_ref().map(|s| s.to_lowercase()),
-                    name: name.to_lowercase(),
+                    schema: table.schema.as_ref().map(|s| fold(s)),
+                    name: fold(name),
                 })
         };
         match (self.dialect, kind) {
@@ -853,15 +946,15 @@ impl Replay {
         let mut sources: Vec<(Option<String>, &Table)> = Vec::new();
         let mut all_known = true;
         for from in &select.from {
-            for factor in std::iter::once(&from.relation).chain(from.joins.iter().map(|j| &j.relation)) {
+            for factor in
+                std::iter::once(&from.relation).chain(from.joins.iter().map(|j| &j.relation))
+            {
                 match factor {
                     TableFactor::Table { name, alias, .. } => {
                         let name = self.name(st, name);
                         match self.catalog.tables.get(&name.key) {
-                            Some(table) if table.columns_known => sources.push((
-                                alias.as_ref().map(|a| self.ident_key(&a.name)),
-                                table,
-                            )),
+                            Some(table) if table.columns_known => sources
+                                .push((alias.as_ref().map(|a| self.ident_key(&a.name)), table)),
                             _ => all_known = false,
                         }
                     }
@@ -927,17 +1020,36 @@ impl Replay {
                     };
                     columns.push(fresh(self.ident_key(alias), self.ident_name(alias), source));
                 }
+                SelectItem::QualifiedWildcard(
+                    SelectItemQualifiedWildcardKind::ObjectName(name),
+                    _,
+                ) => {
+                    let qualifier = name.0.last()?.as_ident()?;
+                    let q = self.ident_key(qualifier);
+                    let (_, table) = sources.iter().find(|(alias, table)| {
+                        alias.as_deref() == Some(q.as_str())
+                            || (alias.is_none() && table.name.to_lowercase() == q.to_lowercase())
+                    })?;
+                    for column in &table.columns {
+                        columns.push(fresh(column.key.clone(), column.name.clone(), Some(column)));
+                    }
+                }
                 SelectItem::Wildcard(_) if all_known => {
                     for (_, table) in &sources {
                         for column in &table.columns {
-                            columns.push(fresh(column.key.clone(), column.name.clone(), Some(column)));
+                            columns.push(fresh(
+                                column.key.clone(),
+                                column.name.clone(),
+                                Some(column),
+                            ));
                         }
                     }
                 }
                 _ => return None,
             }
         }
-        if !create.columns.is_empty() {
+        // MySQL: declared columns come first and the select's other columns follow.
+        if !create.columns.is_empty() && self.dialect != Dialect::Mysql {
             if create.columns.len() != columns.len() {
                 return None;
             }
