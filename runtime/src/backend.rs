@@ -398,6 +398,26 @@ impl Conn {
         })
     }
 
+    /// Runs a query (possibly after statements that return no rows) and reads every column of
+    /// every row as nullable text: the SQL casts each column to text (`::text`, `CAST(… AS
+    /// CHAR)`, `CAST(… AS TEXT)`), so decoding is the same on every database.
+    #[cfg(feature = "drift")]
+    pub(crate) async fn rows(
+        &mut self,
+        sql: String,
+    ) -> Result<Vec<Vec<Option<String>>>, sqlx::Error> {
+        with_conn!(self, |c| {
+            let rows = sqlx::raw_sql(AssertSqlSafe(sql)).fetch_all(&mut *c).await?;
+            rows.iter()
+                .map(|r| {
+                    (0..r.len())
+                        .map(|i| r.try_get::<Option<String>, _>(i))
+                        .collect()
+                })
+                .collect()
+        })
+    }
+
     /// Reads history rows selected by [`Sql::history`].
     pub(crate) async fn history(&mut self, sql: String) -> Result<Vec<HistoryRow>, sqlx::Error> {
         with_conn!(self, |c| {

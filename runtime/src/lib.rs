@@ -10,6 +10,8 @@ mod migrations;
 
 #[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
 mod backend;
+#[cfg(feature = "drift")]
+pub mod drift;
 #[cfg(feature = "load")]
 mod load;
 #[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]

@@ -167,6 +167,17 @@ impl Pool {
         }
     }
 
+    pub async fn introspect(
+        &self,
+        migrator: Migrator<'_>,
+    ) -> Result<driftless::drift::Schema, Error> {
+        match self {
+            Pool::Pg(p) => migrator.introspect(p).await,
+            Pool::My(p) => migrator.introspect(p).await,
+            Pool::Lite(p) => migrator.introspect(p).await,
+        }
+    }
+
     pub async fn status(&self, m: &Migrations) -> driftless::Status {
         match self {
             Pool::Pg(p) => m.status(p).await.unwrap(),

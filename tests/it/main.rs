@@ -2,6 +2,7 @@
 
 mod common;
 mod holes;
+mod introspect;
 mod migrate;
 mod real;
 mod reliability;

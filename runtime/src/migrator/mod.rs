@@ -279,11 +279,17 @@ impl<'a> Migrator<'a> {
         self
     }
 
+    /// How long to wait for a connection (and the migration lock).
+    #[cfg(feature = "drift")]
+    pub(crate) fn acquire_timeout_value(&self) -> Duration {
+        self.acquire_timeout
+    }
+
     fn namespace(&self) -> &str {
         self.migrations.namespace()
     }
 
-    fn sql(&self, dialect: Dialect) -> Sql {
+    pub(crate) fn sql(&self, dialect: Dialect) -> Sql {
         Sql::new(dialect, self.schema.as_deref(), &self.table)
     }
 
@@ -312,7 +318,7 @@ impl<'a> Migrator<'a> {
 
     /// What every call checks before it talks to the database: the dialect, the names, the
     /// consents.
-    fn preflight(&self, db: &Db) -> Result<(), Error> {
+    pub(crate) fn preflight(&self, db: &Db) -> Result<(), Error> {
         let dialect = db.dialect();
         if dialect != self.migrations.dialect() {
             return Err(Error::new(
