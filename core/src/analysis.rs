@@ -92,6 +92,9 @@ pub struct Analysis {
     pub diagnostics: Vec<Diagnostic>,
     /// The text of every file a diagnostic may point into, by path.
     pub sources: Vec<(String, String)>,
+    /// The objects `driftless.toml` says the folder does not own (`extern`): drift never
+    /// reports them.
+    pub externs: Vec<String>,
     /// Line starts of `sources`, built on the first [`Analysis::render`].
     lines: SourceLines,
 }
@@ -275,6 +278,7 @@ fn analyze_here(folder: &Folder, options: &Options) -> Analysis {
         None => Config::default(),
     };
     out.strict = options.strict.unwrap_or(config.strict);
+    out.externs = config.externs.clone();
 
     // driftless.lock
     let lock = match folder.get(lockfile::FILE_NAME) {

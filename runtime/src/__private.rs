@@ -18,6 +18,24 @@ pub const fn migrations(
         dialect,
         debug_assertions,
         migrations: Cow::Borrowed(migrations),
+        externs: Cow::Borrowed(&[]),
+    }
+}
+
+/// [`migrations`] for a folder that declares externs.
+pub const fn migrations_with_externs(
+    namespace: &'static str,
+    dialect: Dialect,
+    debug_assertions: bool,
+    migrations: &'static [Migration],
+    externs: &'static [Cow<'static, str>],
+) -> Migrations {
+    Migrations {
+        namespace: Cow::Borrowed(namespace),
+        dialect,
+        debug_assertions,
+        migrations: Cow::Borrowed(migrations),
+        externs: Cow::Borrowed(externs),
     }
 }
 

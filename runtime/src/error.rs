@@ -44,6 +44,9 @@ pub enum ErrorKind {
     InvalidName,
     /// The database could not be reached within `acquire_timeout`.
     ConnectTimeout,
+    /// `refuse_drift` is on and the database differs from the schema its history produces:
+    /// nothing was applied (the `drift` feature).
+    Drift,
 }
 
 /// An error of the runtime.

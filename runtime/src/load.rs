@@ -56,6 +56,11 @@ impl Migrations {
             dialect,
             debug_assertions: cfg!(debug_assertions),
             migrations: Cow::Owned(migrations),
+            externs: analysis
+                .externs
+                .iter()
+                .map(|e| Cow::Owned(e.clone()))
+                .collect(),
         }
     }
 }

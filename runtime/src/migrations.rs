@@ -226,9 +226,16 @@ pub struct Migrations {
     pub(crate) dialect: Dialect,
     pub(crate) debug_assertions: bool,
     pub(crate) migrations: Cow<'static, [Migration]>,
+    /// Objects the folder does not own (`extern` in `driftless.toml`), as configured.
+    pub(crate) externs: Cow<'static, [Cow<'static, str>]>,
 }
 
 impl Migrations {
+    /// The objects `driftless.toml` declares owned outside the folder (`schema.table`, `table`
+    /// or `schema.*`): drift never reports them.
+    pub fn externs(&self) -> impl Iterator<Item = &str> {
+        self.externs.iter().map(|e| e.as_ref())
+    }
     /// The namespace; empty for the application's default namespace.
     pub fn namespace(&self) -> &str {
         &self.namespace

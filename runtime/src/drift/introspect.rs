@@ -41,15 +41,20 @@ impl Migrator<'_> {
         self.preflight(&db)?;
         let sql = self.sql(db.dialect());
         let mut conn = db.open(self.acquire_timeout_value()).await?;
-        let schema = match sql.dialect {
-            Dialect::Postgres => postgres(&mut conn, &sql).await,
-            Dialect::Mysql => mysql(&mut conn, &sql).await,
-            Dialect::Sqlite => sqlite(&mut conn, &sql).await,
-        };
+        let schema = read(&mut conn, &sql).await;
         // Closes the PostgreSQL and MySQL connection; rolls SQLite's read transaction back if a
         // query failed inside it.
         conn.finish().await;
         schema
+    }
+}
+
+/// Reads the schema on an open connection.
+pub(crate) async fn read(conn: &mut Conn, sql: &Sql) -> Result<Schema, Error> {
+    match sql.dialect {
+        Dialect::Postgres => postgres(conn, sql).await,
+        Dialect::Mysql => mysql(conn, sql).await,
+        Dialect::Sqlite => sqlite(conn, sql).await,
     }
 }
 

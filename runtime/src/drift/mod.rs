@@ -7,9 +7,16 @@
 //! and types and defaults keep the catalog's own spelling.
 
 #[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
+mod check;
+#[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
 mod introspect;
 
+#[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
+pub use check::{Drift, HalfApplied};
+
 pub use driftless_core::drift::{
-    Column, Constraint, ConstraintKind, Enum, Fact, Identity, Index, IndexPart, Name, Origin,
-    Schema, Sequence, Table, View,
+    Column, Constraint, ConstraintKind, DriftKind, Enum, Fact, Identity, Index, IndexPart, Name,
+    Origin, Report, Schema, Sequence, Table, Unverified, View,
 };
+/// One difference between the history and the database.
+pub use driftless_core::drift::Drift as Difference;

@@ -44,7 +44,15 @@ impl Migrations {
             statement_timeout: None,
             table: DEFAULT_TABLE.to_owned(),
             schema: None,
+            refuse_drift: false,
         }
+    }
+
+    /// Compares the database with the schema its applied history produces (read-only; the
+    /// `drift` feature). See [`Migrator::drift`].
+    #[cfg(feature = "drift")]
+    pub async fn drift<P: Pool>(&self, pool: &P) -> Result<crate::drift::Drift, Error> {
+        self.migrator().drift(pool).await
     }
 
     /// What is applied, pending, failed or drifted (read-only).
@@ -65,7 +73,7 @@ const DEFAULT_TABLE: &str = "_driftless_migrations";
 #[derive(Debug, Clone)]
 #[must_use]
 pub struct Migrator<'a> {
-    migrations: &'a Migrations,
+    pub(crate) migrations: &'a Migrations,
     consents: Vec<(Option<String>, u64)>,
     consent_error: Option<String>,
     name_error: Option<String>,
@@ -76,6 +84,8 @@ pub struct Migrator<'a> {
     statement_timeout: Option<Duration>,
     table: String,
     schema: Option<String>,
+    #[cfg_attr(not(feature = "drift"), allow(dead_code))]
+    refuse_drift: bool,
 }
 
 /// What a run applied.
@@ -134,6 +144,10 @@ pub struct Status {
     pub checksum_mismatches: Vec<u64>,
     /// Applied versions unknown to this binary.
     pub unknown_applied: Vec<u64>,
+    /// The database compared with the schema its applied history produces (the `drift`
+    /// feature).
+    #[cfg(feature = "drift")]
+    pub drift: Option<crate::drift::Drift>,
 }
 
 impl Status {
@@ -148,6 +162,15 @@ impl Status {
             || !self.unknown_applied.is_empty()
             || !self.out_of_order.is_empty()
             || !self.drafts.is_empty()
+            || self.has_drift()
+    }
+
+    /// Whether the status found drift.
+    pub fn has_drift(&self) -> bool {
+        #[cfg(feature = "drift")]
+        return self.drift.as_ref().is_some_and(|d| d.has_drift());
+        #[cfg(not(feature = "drift"))]
+        false
     }
 }
 
@@ -248,6 +271,16 @@ impl<'a> Migrator<'a> {
     /// `lock_timeout`, MySQL `lock_wait_timeout`).
     pub fn statement_timeout(mut self, timeout: Duration) -> Self {
         self.statement_timeout = Some(timeout);
+        self
+    }
+
+    /// Refuse to apply pending migrations on top of drift: before the first one runs, compare
+    /// the database with the schema its history produces and fail with [`ErrorKind::Drift`] on
+    /// any difference (the `drift` feature). The no-op boot is unchanged: one statement, no
+    /// comparison, since nothing is applied.
+    #[cfg(feature = "drift")]
+    pub fn refuse_drift(mut self, yes: bool) -> Self {
+        self.refuse_drift = yes;
         self
     }
 
@@ -483,6 +516,29 @@ impl<'a> Migrator<'a> {
         }
         let (history, checked) = checked?;
         let checked = checked?;
+        #[cfg(feature = "drift")]
+        if self.refuse_drift && !checked.pending.is_empty() {
+            let drift = self.drift_on(conn, sql).await?;
+            if drift.has_drift() {
+                let first: Vec<String> = drift
+                    .report
+                    .drift
+                    .iter()
+                    .take(3)
+                    .map(|d| d.summary())
+                    .collect();
+                return Err(Error::new(
+                    ErrorKind::Drift,
+                    format!(
+                        "refusing to apply {} migration(s): the database has drifted from its                          history ({} difference(s): {}{}); see them with `driftless drift                          --database-url <url>` and capture them with `driftless diff`, or                          revert them",
+                        checked.pending.len(),
+                        drift.report.drift.len(),
+                        first.join("; "),
+                        if drift.report.drift.len() > 3 { "; …" } else { "" }
+                    ),
+                ));
+            }
+        }
         self.warn_unused_consents(&checked.pending);
         let mut applied = summary::applied_map(&history);
         let mut report = Report::default();

@@ -44,14 +44,21 @@ impl<'a> Migrator<'a> {
         let sql = self.sql(db.dialect());
         let mut conn = db.open(self.acquire_timeout).await?;
         let rows = conn.history(sql.history(self.namespace())).await;
-        conn.finish().await;
         let (table_exists, rows) = match rows {
             Ok(rows) => (true, rows),
             Err(e) if is_missing_table(&e) => (false, Vec::new()),
-            Err(e) => return Err(Error::database("cannot read the history", e)),
+            Err(e) => {
+                conn.finish().await;
+                return Err(Error::database("cannot read the history", e));
+            }
         };
+        #[cfg(feature = "drift")]
+        let drift = self.drift_on(&mut conn, &sql).await;
+        conn.finish().await;
         let mut status = Status {
             table_exists,
+            #[cfg(feature = "drift")]
+            drift: Some(drift?),
             ..Status::default()
         };
         let embedded: BTreeMap<u64, &Migration> = self
