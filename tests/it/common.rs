@@ -178,6 +178,14 @@ impl Pool {
         }
     }
 
+    pub async fn drift(&self, migrator: Migrator<'_>) -> Result<driftless::drift::Drift, Error> {
+        match self {
+            Pool::Pg(p) => migrator.drift(p).await,
+            Pool::My(p) => migrator.drift(p).await,
+            Pool::Lite(p) => migrator.drift(p).await,
+        }
+    }
+
     pub async fn status(&self, m: &Migrations) -> driftless::Status {
         match self {
             Pool::Pg(p) => m.status(p).await.unwrap(),

@@ -8,7 +8,7 @@ use driftless_core::lockfile::{self, LockRequest};
 use crate::common::*;
 
 /// Copies a fixture history into a temporary folder and adopts it (`driftless lock --adopt`).
-fn adopted(name: &str, kind: Kind) -> std::path::PathBuf {
+pub(crate) fn adopted(name: &str, kind: Kind) -> std::path::PathBuf {
     let from = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../core/tests/fixtures/real")
         .join(name);
@@ -26,7 +26,7 @@ fn adopted(name: &str, kind: Kind) -> std::path::PathBuf {
     to
 }
 
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+pub(crate) fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();

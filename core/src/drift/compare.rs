@@ -528,18 +528,6 @@ impl<'a> Cmp<'a> {
         };
         let hc = checks(h);
         let ec = checks(e);
-        if d == Dialect::Sqlite {
-            if !hc.is_empty() {
-                self.unverified(
-                    format!("table {name}"),
-                    format!(
-                        "SQLite keeps no catalog of CHECK constraints ({} not verified)",
-                        hc.len()
-                    ),
-                );
-            }
-            return;
-        }
         let expr = |c: &Constraint| match &c.kind {
             ConstraintKind::Check(Some(e)) => {
                 let text = e.trim();
@@ -674,7 +662,19 @@ impl<'a> Cmp<'a> {
                 None => missing.push(*index),
             }
         }
+        // A foreign key's index, on either side: MySQL keeps it when the key is dropped, and
+        // its catalog cannot tell it from one the history created with the same name.
+        let fk_columns: Vec<Vec<String>> = e
+            .constraints
+            .iter()
+            .chain(&h.constraints)
+            .filter(|c| matches!(c.kind, ConstraintKind::ForeignKey { .. }))
+            .map(|c| c.columns.clone())
+            .collect();
         for index in missing {
+            if d == Dialect::Mysql && !index.unique && backs_foreign_key(index, &fk_columns) {
+                continue;
+            }
             // The same index under another name (a name the engine generated differently).
             let same = ei
                 .iter()
@@ -699,12 +699,6 @@ impl<'a> Cmp<'a> {
                 },
             );
         }
-        let fk_columns: Vec<Vec<String>> = e
-            .constraints
-            .iter()
-            .filter(|c| matches!(c.kind, ConstraintKind::ForeignKey { .. }))
-            .map(|c| c.columns.clone())
-            .collect();
         for (i, index) in ei.iter().enumerate() {
             if matched[i] {
                 continue;

@@ -62,5 +62,25 @@ pub fn expected(dialect: crate::Dialect, sources: &[Source<'_>], externs: &[Stri
     .unwrap_or_default()
 }
 
+/// The schema SQLite's own stored `CREATE` statements (`sqlite_schema.sql`) describe: what its
+/// `pragma_*` functions do not tell (CHECK expressions, the expressions and predicates of
+/// indexes), read with the replay's own parser so both sides spell them alike.
+pub fn sqlite_stored(statements: &[&str]) -> Schema {
+    let mut text = String::new();
+    for statement in statements {
+        text.push_str(statement.trim().trim_end_matches(';'));
+        text.push_str(";\n");
+    }
+    let split = crate::split::split(&text, crate::Dialect::Sqlite);
+    let ranges: Vec<std::ops::Range<usize>> = split.statements().collect();
+    let source = Source {
+        path: "sqlite_schema",
+        sql: &text,
+        statements: &ranges,
+        transactional: false,
+    };
+    expected(crate::Dialect::Sqlite, &[source], &[])
+}
+
 #[cfg(test)]
 mod tests;

@@ -315,9 +315,15 @@ pub(crate) fn expr(dialect: Dialect, raw: &str) -> String {
                 if !inner.is_empty() && inner.parse::<f64>().is_ok() {
                     out.push_str(inner);
                 } else {
-                    // A literal prefixed by its type (`E'x'`, `_utf8mb4'x'`) is the literal.
-                    if out.ends_with('e') && !ends_with_word(&out[..out.len() - 1]) {
-                        out.pop();
+                    // A literal prefixed by its type (`E'x'`, `interval '1 day'`) is the
+                    // literal, as the catalog prints it (`'1 day'::interval`).
+                    for prefix in ["e", "interval ", "date ", "timestamp ", "time "] {
+                        if out.ends_with(prefix)
+                            && !ends_with_word(&out[..out.len() - prefix.len()])
+                        {
+                            out.truncate(out.len() - prefix.len());
+                            break;
+                        }
                     }
                     out.push_str(&literal);
                 }
@@ -329,13 +335,21 @@ pub(crate) fn expr(dialect: Dialect, raw: &str) -> String {
                 continue;
             }
             '(' => {
-                let call = out
+                // A call's parenthesis follows its name; one after a keyword groups.
+                let word: String = out
                     .chars()
-                    .last()
-                    .is_some_and(|p| p.is_alphanumeric() || p == '_');
+                    .rev()
+                    .take_while(|p| p.is_alphanumeric() || *p == '_')
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rev()
+                    .collect();
+                let call = !word.is_empty() && !KEYWORDS.contains(&word.as_str());
                 parens.push(call);
                 if call {
                     out.push('(');
+                } else if out.chars().last().is_some_and(word_char) {
+                    out.push(' ');
                 }
             }
             ')' => {
@@ -366,6 +380,12 @@ pub(crate) fn expr(dialect: Dialect, raw: &str) -> String {
         Dialect::Postgres => out,
     }
 }
+
+/// Words after which a parenthesis groups rather than calls.
+const KEYWORDS: &[&str] = &[
+    "and", "or", "not", "when", "then", "else", "case", "is", "like", "ilike", "between", "where",
+    "on", "select", "exists", "as",
+];
 
 fn word_char(c: char) -> bool {
     c.is_alphanumeric() || c == '_' || c == '\''
@@ -552,6 +572,10 @@ mod tests {
             "'2020-01-01'::timestamp without time zone",
         );
         pg("lower(email)", "lower((email)::text)");
+        pg(
+            "isbn IS NOT NULL AND isbn <> ''",
+            "((isbn IS NOT NULL) AND ((isbn)::text <> ''::text))",
+        );
         assert_ne!(
             expr(Dialect::Postgres, "'a'"),
             expr(Dialect::Postgres, "'b'")

@@ -117,10 +117,6 @@ impl Table {
     pub fn column_mut(&mut self, key: &str) -> Option<&mut Column> {
         self.columns.iter_mut().find(|c| c.key == key)
     }
-
-    pub fn constraint(&self, key: &str) -> Option<&Constraint> {
-        self.constraints.iter().find(|c| c.key == key)
-    }
 }
 
 #[derive(Debug, Clone)]

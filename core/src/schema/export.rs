@@ -106,20 +106,27 @@ impl Replay {
                     })
                 })
                 .collect();
-            let indexes = self
-                .catalog
-                .indexes
-                .iter()
-                .filter(|(_, i)| i.table == *key && !i.backs_constraint)
-                .map(|(k, i)| drift::Index {
-                    name: i.name.clone(),
-                    key: k.name.clone(),
-                    unique: i.unique,
-                    parts: i.parts.clone(),
-                    predicate: i.predicate.clone(),
-                    origin: origin(i.made),
-                })
-                .collect();
+            let indexes =
+                self.catalog
+                    .indexes
+                    .iter()
+                    .filter(|(k, i)| {
+                        // MySQL's implicit foreign-key index is the engine's, not the user's:
+                        // introspection leaves it out too.
+                        let implicit = table.constraints.iter().any(|c| {
+                            c.kind == ConstraintKind::Index && c.generated && c.key == k.name
+                        });
+                        i.table == *key && !i.backs_constraint && !implicit
+                    })
+                    .map(|(k, i)| drift::Index {
+                        name: i.name.clone(),
+                        key: k.name.clone(),
+                        unique: i.unique,
+                        parts: i.parts.clone(),
+                        predicate: i.predicate.clone(),
+                        origin: origin(i.made),
+                    })
+                    .collect();
             schema.tables.insert(
                 name(key),
                 drift::Table {

@@ -110,7 +110,13 @@ impl Migrator<'_> {
             .collect();
         let unknown = applied
             .iter()
-            .filter(|v| !self.migrations.migrations().iter().any(|m| m.version() == **v))
+            .filter(|v| {
+                !self
+                    .migrations
+                    .migrations()
+                    .iter()
+                    .any(|m| m.version() == **v)
+            })
             .count();
         let replayed: Vec<&Migration> = self
             .migrations
@@ -140,10 +146,12 @@ impl Migrator<'_> {
                 .into_iter()
                 .partition(|d| d.kind == model::DriftKind::Extra);
             report.drift = kept;
-            report.unverified.extend(extra.into_iter().map(|d| Unverified {
-                object: format!("{} {}", d.object_kind, d.object),
-                why: why.clone(),
-            }));
+            report
+                .unverified
+                .extend(extra.into_iter().map(|d| Unverified {
+                    object: format!("{} {}", d.object_kind, d.object),
+                    why: why.clone(),
+                }));
         }
         let mut half_applied = Vec::new();
         for row in rows.iter().filter(|r| r.status.blocks() && r.version >= 0) {
@@ -169,7 +177,12 @@ impl Migrator<'_> {
 }
 
 /// What a half-applied migration creates, split by what the database holds.
-fn half(m: &Migration, before: &model::Schema, after: &model::Schema, database: &model::Schema) -> HalfApplied {
+fn half(
+    m: &Migration,
+    before: &model::Schema,
+    after: &model::Schema,
+    database: &model::Schema,
+) -> HalfApplied {
     let mut out = HalfApplied {
         version: m.version(),
         path: m.path().to_owned(),
@@ -195,7 +208,8 @@ fn half(m: &Migration, before: &model::Schema, after: &model::Schema, database: 
                 }
                 for index in &table.indexes {
                     if !old.indexes.iter().any(|i| i.key == index.key) {
-                        let present = db.is_some_and(|t| t.indexes.iter().any(|i| i.key == index.key));
+                        let present =
+                            db.is_some_and(|t| t.indexes.iter().any(|i| i.key == index.key));
                         note(present, format!("index {}", index.name));
                     }
                 }

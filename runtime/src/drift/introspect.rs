@@ -710,8 +710,8 @@ async fn sqlite(conn: &mut Conn, sql: &Sql) -> Result<Schema, Error> {
         "tables",
         format!(
             "BEGIN; SELECT m.type, m.name, m.sql FROM sqlite_schema m \
-             WHERE m.type IN ('table', 'view') AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'\
-             {history} ORDER BY m.name"
+             WHERE m.type IN ('table', 'view', 'index') AND m.name NOT LIKE 'sqlite\\_%' \
+             ESCAPE '\\'{history} ORDER BY m.name"
         ),
     )
     .await?;
@@ -771,8 +771,19 @@ async fn sqlite(conn: &mut Conn, sql: &Sql) -> Result<Schema, Error> {
     };
     let mut schema = Schema::default();
     let mut autoincrement = BTreeMap::new();
+    // What the pragmas do not tell (checks, index expressions and predicates) comes from the
+    // stored statements, read with the replay's parser.
+    let stored: Vec<&str> = ["table", "index"]
+        .iter()
+        .flat_map(|kind| objects.iter().filter(move |r| get(r, 0) == Some(kind)))
+        .filter_map(|r| get(r, 2))
+        .collect();
+    let stored = driftless_core::drift::sqlite_stored(&stored);
     for row in &objects {
         let name = key(row, 1);
+        if get(row, 0) == Some("index") {
+            continue;
+        }
         if get(row, 0) == Some("view") {
             let view = View {
                 name: name.clone(),
@@ -872,6 +883,29 @@ async fn sqlite(conn: &mut Conn, sql: &Sql) -> Result<Schema, Error> {
                 },
                 origin: None,
             });
+        }
+    }
+    for (name, table) in &mut schema.tables {
+        let Some(read) = stored.tables.get(name) else {
+            continue;
+        };
+        table.constraints.extend(
+            read.constraints
+                .iter()
+                .filter(|c| matches!(c.kind, ConstraintKind::Check(_)))
+                .cloned()
+                .map(|c| Constraint { origin: None, ..c }),
+        );
+        for index in &mut table.indexes {
+            let Some(parsed) = read.indexes.iter().find(|i| i.key == index.key) else {
+                continue;
+            };
+            if index.parts == Fact::Unknown {
+                index.parts = parsed.parts.clone();
+            }
+            if index.predicate == Fact::Unknown {
+                index.predicate = parsed.predicate.clone();
+            }
         }
     }
     for ((name, _id), rows) in groups(&foreign_keys, |r| (key(r, 0), text(r, 1))) {

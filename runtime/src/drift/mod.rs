@@ -14,9 +14,9 @@ mod introspect;
 #[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
 pub use check::{Drift, HalfApplied};
 
+/// One difference between the history and the database.
+pub use driftless_core::drift::Drift as Difference;
 pub use driftless_core::drift::{
     Column, Constraint, ConstraintKind, DriftKind, Enum, Fact, Identity, Index, IndexPart, Name,
     Origin, Report, Schema, Sequence, Table, Unverified, View,
 };
-/// One difference between the history and the database.
-pub use driftless_core::drift::Drift as Difference;

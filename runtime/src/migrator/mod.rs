@@ -534,7 +534,11 @@ impl<'a> Migrator<'a> {
                         checked.pending.len(),
                         drift.report.drift.len(),
                         first.join("; "),
-                        if drift.report.drift.len() > 3 { "; …" } else { "" }
+                        if drift.report.drift.len() > 3 {
+                            "; …"
+                        } else {
+                            ""
+                        }
                     ),
                 ));
             }

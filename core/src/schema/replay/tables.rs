@@ -358,6 +358,21 @@ impl Replay {
         for constraint in &create.constraints {
             self.table_constraint(run, st, &mut table, &name.key, constraint, &mut fks);
         }
+        if self.dialect == Dialect::Sqlite && super::contains_ignore_case(st.text, "without rowid")
+        {
+            // The key of a WITHOUT ROWID table is NOT NULL, written or not.
+            let key: Vec<String> = table
+                .constraints
+                .iter()
+                .filter(|c| c.kind == ConstraintKind::PrimaryKey)
+                .flat_map(|c| c.columns.clone())
+                .collect();
+            for column in &mut table.columns {
+                if key.contains(&column.key) {
+                    column.declared_not_null = true;
+                }
+            }
+        }
         self.catalog.any_anonymous |= table.anonymous;
         run.created.push(Created::Table(name.key.clone()));
         self.catalog.tables.insert(name.key.clone(), table);
@@ -713,16 +728,17 @@ impl Replay {
                 made: detail.made,
             });
         }
-        if self.dialect == Dialect::Mysql && kind == ConstraintKind::ForeignKey {
-            self.mysql_foreign_key_index(
-                table,
-                table_key,
-                name.map(|i| self.ident_name(i)),
-                columns,
-                detail.made,
-            );
-        }
-        if table.constraint(&key).is_none() {
+        let made = detail.made;
+        // MySQL keeps indexes, foreign keys and checks in separate namespaces.
+        let class = |k: ConstraintKind| match k {
+            ConstraintKind::ForeignKey => 1,
+            ConstraintKind::Check => 2,
+            _ => 0,
+        };
+        let taken = table.constraints.iter().any(|c| {
+            c.key == key && (self.dialect != Dialect::Mysql || class(c.kind) == class(kind))
+        });
+        if !taken {
             table.constraints.push(Constraint {
                 key,
                 name: display_name,
@@ -731,8 +747,13 @@ impl Replay {
                 columns: columns.to_vec(),
                 target: detail.target,
                 check: detail.check,
-                made: detail.made,
+                made,
             });
+        }
+        // After the key itself: the index may take the constraint's name.
+        if self.dialect == Dialect::Mysql && kind == ConstraintKind::ForeignKey {
+            let name = name.map(|i| self.ident_name(i));
+            self.mysql_foreign_key_index(table, table_key, name, columns, made);
         }
     }
 
@@ -759,7 +780,11 @@ impl Replay {
         }
         let name = name.unwrap_or_else(|| columns[0].clone());
         let key = name.to_lowercase();
-        if table.constraint(&key).is_some() {
+        if table
+            .constraints
+            .iter()
+            .any(|c| c.key == key && c.kind == ConstraintKind::Index)
+        {
             return;
         }
         self.catalog.indexes.insert(

@@ -1,0 +1,363 @@
+//! Drift on real engines: every look-alike history, the quickstart and the UI fixtures, applied
+//! to the engine of their dialect, have no drift; every kind of manual change is reported once,
+//! with the right kind, on all three engines.
+
+use driftless::drift::{Drift, DriftKind};
+use driftless::{ErrorKind, Migrations};
+
+use crate::common::*;
+use crate::real::{adopted, copy_dir};
+
+fn kind_of(name: &str) -> Kind {
+    if name.starts_with("pg_") {
+        Kind::Postgres
+    } else if name.starts_with("mysql_") {
+        Kind::Mysql
+    } else {
+        Kind::Sqlite
+    }
+}
+
+/// Applies `m` to a fresh database of `kind` and returns the drift right after.
+async fn applied_drift(kind: Kind, m: &Migrations, what: &str) -> Option<Drift> {
+    let db = TestDb::new(kind).await?;
+    db.pool
+        .run(m.migrator())
+        .await
+        .unwrap_or_else(|e| panic!("{what}: {e}"));
+    let drift = db
+        .pool
+        .drift(m.migrator())
+        .await
+        .unwrap_or_else(|e| panic!("{what}: {e}"));
+    db.drop_db().await;
+    Some(drift)
+}
+
+fn assert_no_drift(what: &str, drift: &Drift) {
+    let lines: Vec<String> = drift.report.drift.iter().map(|d| d.summary()).collect();
+    assert!(
+        lines.is_empty(),
+        "{what} drifts right after it was applied:\n{}",
+        lines.join("\n")
+    );
+    assert!(drift.report.compared > 0, "{what}: nothing compared");
+    eprintln!(
+        "{what}: {} objects compared, {} not verified{}",
+        drift.report.compared,
+        drift.report.unverified.len(),
+        drift
+            .report
+            .unverified
+            .iter()
+            .map(|u| format!("\n    {}: {}", u.object, u.why))
+            .collect::<String>()
+    );
+}
+
+async fn fixtures_of(kind: Kind) {
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../core/tests/fixtures/real");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| {
+            let e = e.ok()?;
+            e.file_type()
+                .ok()?
+                .is_dir()
+                .then(|| e.file_name().to_string_lossy().into_owned())
+        })
+        .filter(|n| kind_of(n) == kind)
+        .collect();
+    names.sort();
+    assert!(names.len() >= 4, "{names:?}");
+    for name in names {
+        let m = load(&adopted(&name, kind));
+        let Some(drift) = applied_drift(kind, &m, &name).await else {
+            return;
+        };
+        assert_no_drift(&name, &drift);
+    }
+}
+
+#[tokio::test]
+async fn look_alikes_do_not_drift_on_postgres() {
+    fixtures_of(Kind::Postgres).await;
+}
+
+#[tokio::test]
+async fn look_alikes_do_not_drift_on_mysql() {
+    fixtures_of(Kind::Mysql).await;
+}
+
+#[tokio::test]
+async fn look_alikes_do_not_drift_on_sqlite() {
+    fixtures_of(Kind::Sqlite).await;
+}
+
+#[tokio::test]
+async fn quickstart_and_ui_fixtures_do_not_drift() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut folders = vec![root.join("examples/quickstart/migrations")];
+    for name in ["valid", "acknowledged", "adopted", "crlf"] {
+        folders.push(root.join("tests/ui/fixtures").join(name));
+    }
+    for folder in folders {
+        let to = std::env::temp_dir().join(unique("fixture"));
+        copy_dir(&folder, &to);
+        let m = Migrations::load(&to).unwrap_or_else(|e| panic!("{}: {e}", folder.display()));
+        let kind = match m.dialect() {
+            driftless::Dialect::Postgres => Kind::Postgres,
+            driftless::Dialect::Mysql => Kind::Mysql,
+            driftless::Dialect::Sqlite => Kind::Sqlite,
+        };
+        let what = folder.display().to_string();
+        if let Some(drift) = applied_drift(kind, &m, &what).await {
+            assert_no_drift(&what, &drift);
+        }
+    }
+}
+
+/// The history every manual change starts from.
+fn base(kind: Kind) -> Vec<(&'static str, &'static str)> {
+    match kind {
+        Kind::Postgres => vec![(
+            "0001_base.sql",
+            "CREATE TYPE mood AS ENUM ('sad', 'ok');\n\
+             CREATE TABLE users (id serial PRIMARY KEY, email varchar(100) NOT NULL UNIQUE,\n\
+               name text, status text NOT NULL DEFAULT 'active', m mood);\n\
+             CREATE TABLE posts (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,\n\
+               user_id int NOT NULL REFERENCES users, title text NOT NULL);\n\
+             CREATE INDEX posts_title ON posts (title);\n",
+        )],
+        Kind::Mysql => vec![(
+            "0001_base.sql",
+            "CREATE TABLE users (id int AUTO_INCREMENT PRIMARY KEY, email varchar(100) NOT NULL UNIQUE,\n\
+               name text, status varchar(20) NOT NULL DEFAULT 'active');\n\
+             CREATE TABLE posts (id bigint AUTO_INCREMENT PRIMARY KEY, user_id int NOT NULL,\n\
+               title varchar(200) NOT NULL, FOREIGN KEY (user_id) REFERENCES users (id));\n\
+             CREATE INDEX posts_title ON posts (title);\n",
+        )],
+        Kind::Sqlite => vec![(
+            "0001_base.sql",
+            "CREATE TABLE users (id INTEGER PRIMARY KEY AUTOINCREMENT, email TEXT NOT NULL UNIQUE,\n\
+               name TEXT, status TEXT NOT NULL DEFAULT 'active');\n\
+             CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users (id),\n\
+               title TEXT NOT NULL);\n\
+             CREATE INDEX posts_title ON posts (title);\n",
+        )],
+    }
+}
+
+/// A manual change and what drift must say about it: `(kind, object kind, aspect)`.
+struct Case {
+    what: &'static str,
+    sql: &'static str,
+    expect: (DriftKind, &'static str, &'static str),
+}
+
+fn cases(kind: Kind) -> Vec<Case> {
+    let sqlite_rebuild_users = "CREATE TABLE users_new (id INTEGER PRIMARY KEY AUTOINCREMENT, email INTEGER NOT NULL UNIQUE, name TEXT, status TEXT NOT NULL DEFAULT 'active');\n\
+         INSERT INTO users_new SELECT * FROM users; DROP TABLE users; ALTER TABLE users_new RENAME TO users;";
+    let mut cases = vec![
+        Case {
+            what: "a column added",
+            sql: "ALTER TABLE users ADD COLUMN nickname TEXT",
+            expect: (DriftKind::Extra, "column", ""),
+        },
+        Case {
+            what: "a column dropped",
+            sql: "ALTER TABLE users DROP COLUMN name",
+            expect: (DriftKind::Missing, "column", ""),
+        },
+        Case {
+            what: "an index added",
+            sql: "CREATE INDEX users_name ON users (name)",
+            expect: (DriftKind::Extra, "index", ""),
+        },
+        Case {
+            what: "an index dropped",
+            sql: match kind {
+                Kind::Mysql => "DROP INDEX posts_title ON posts",
+                _ => "DROP INDEX posts_title",
+            },
+            expect: (DriftKind::Missing, "index", ""),
+        },
+        Case {
+            what: "a table added",
+            sql: "CREATE TABLE audit (id INTEGER PRIMARY KEY, note TEXT)",
+            expect: (DriftKind::Extra, "table", ""),
+        },
+        Case {
+            what: "a table renamed",
+            sql: match kind {
+                Kind::Mysql => "RENAME TABLE posts TO articles",
+                _ => "ALTER TABLE posts RENAME TO articles",
+            },
+            expect: (DriftKind::Changed, "table", "name"),
+        },
+    ];
+    match kind {
+        Kind::Postgres => cases.extend([
+            Case {
+                what: "a column retyped",
+                sql: "ALTER TABLE users ALTER COLUMN email TYPE text",
+                expect: (DriftKind::Changed, "column", "type"),
+            },
+            Case {
+                what: "a column made nullable",
+                sql: "ALTER TABLE users ALTER COLUMN email DROP NOT NULL",
+                expect: (DriftKind::Changed, "column", "nullability"),
+            },
+            Case {
+                what: "a column given a new default",
+                sql: "ALTER TABLE users ALTER COLUMN status SET DEFAULT 'new'",
+                expect: (DriftKind::Changed, "column", "default"),
+            },
+            Case {
+                what: "a constraint dropped",
+                sql: "ALTER TABLE posts DROP CONSTRAINT posts_user_id_fkey",
+                expect: (DriftKind::Missing, "constraint", ""),
+            },
+            Case {
+                what: "an enum value added",
+                sql: "ALTER TYPE mood ADD VALUE 'happy'",
+                expect: (DriftKind::Changed, "enum", "values"),
+            },
+        ]),
+        Kind::Mysql => cases.extend([
+            Case {
+                what: "a column retyped",
+                sql: "ALTER TABLE users MODIFY COLUMN email varchar(200) NOT NULL",
+                expect: (DriftKind::Changed, "column", "type"),
+            },
+            Case {
+                what: "a column made nullable",
+                sql: "ALTER TABLE users MODIFY COLUMN email varchar(100) NULL",
+                expect: (DriftKind::Changed, "column", "nullability"),
+            },
+            Case {
+                what: "a column given a new default",
+                sql: "ALTER TABLE users ALTER COLUMN status SET DEFAULT 'new'",
+                expect: (DriftKind::Changed, "column", "default"),
+            },
+            Case {
+                what: "a constraint dropped",
+                sql: "ALTER TABLE posts DROP FOREIGN KEY posts_ibfk_1",
+                expect: (DriftKind::Missing, "constraint", ""),
+            },
+        ]),
+        Kind::Sqlite => cases.extend([
+            Case {
+                what: "a column retyped",
+                sql: sqlite_rebuild_users,
+                expect: (DriftKind::Changed, "column", "type"),
+            },
+            Case {
+                what: "a column made nullable",
+                sql: "CREATE TABLE users_new (id INTEGER PRIMARY KEY AUTOINCREMENT, email TEXT UNIQUE, name TEXT, status TEXT NOT NULL DEFAULT 'active');\n\
+                      INSERT INTO users_new SELECT * FROM users; DROP TABLE users; ALTER TABLE users_new RENAME TO users;",
+                expect: (DriftKind::Changed, "column", "nullability"),
+            },
+            Case {
+                what: "a column given a new default",
+                sql: "CREATE TABLE users_new (id INTEGER PRIMARY KEY AUTOINCREMENT, email TEXT NOT NULL UNIQUE, name TEXT, status TEXT NOT NULL DEFAULT 'new');\n\
+                      INSERT INTO users_new SELECT * FROM users; DROP TABLE users; ALTER TABLE users_new RENAME TO users;",
+                expect: (DriftKind::Changed, "column", "default"),
+            },
+            Case {
+                what: "a constraint dropped",
+                sql: "PRAGMA foreign_keys = OFF; CREATE TABLE posts_new (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL, title TEXT NOT NULL);\n\
+                      INSERT INTO posts_new SELECT * FROM posts; DROP TABLE posts; ALTER TABLE posts_new RENAME TO posts;\n\
+                      CREATE INDEX posts_title ON posts (title);",
+                expect: (DriftKind::Missing, "constraint", ""),
+            },
+        ]),
+    }
+    cases
+}
+
+async fn manual_changes(kind: Kind) {
+    for case in cases(kind) {
+        let Some(db) = TestDb::new(kind).await else {
+            return;
+        };
+        let m = load(&folder(kind, &base(kind), true));
+        db.pool.run(m.migrator()).await.unwrap();
+        let clean = db.pool.drift(m.migrator()).await.unwrap();
+        assert!(
+            clean.report.drift.is_empty(),
+            "{kind:?} base drifts: {:#?}",
+            clean.report.drift
+        );
+        db.pool.exec(case.sql).await;
+        let drift = db.pool.drift(m.migrator()).await.unwrap();
+        let found: Vec<(DriftKind, &str, &str)> = drift
+            .report
+            .drift
+            .iter()
+            .map(|d| (d.kind, d.object_kind, d.aspect))
+            .collect();
+        assert_eq!(
+            found,
+            [case.expect],
+            "{kind:?}, {}: {:#?}",
+            case.what,
+            drift.report.drift
+        );
+        let d = &drift.report.drift[0];
+        assert!(
+            !d.to_history.is_empty() && !d.to_database.is_empty(),
+            "{d:#?}"
+        );
+        if d.kind != DriftKind::Extra {
+            assert!(
+                d.origin.as_ref().is_some_and(|o| o.file == "0001_base.sql"),
+                "{d:#?}"
+            );
+        }
+        // `refuse_drift` keeps a pending migration from running on top of it.
+        let next = load(&folder(
+            kind,
+            &[
+                base(kind)[0],
+                (
+                    "0002_next.sql",
+                    "CREATE TABLE later (id INTEGER PRIMARY KEY);",
+                ),
+            ],
+            true,
+        ));
+        if case.what == "a table added" {
+            let refused = db
+                .pool
+                .run(next.migrator().refuse_drift(true))
+                .await
+                .unwrap_err();
+            assert_eq!(refused.kind(), ErrorKind::Drift, "{refused}");
+            assert!(refused.to_string().contains("driftless drift"), "{refused}");
+            assert_eq!(
+                db.pool
+                    .int("SELECT COUNT(*) FROM _driftless_migrations WHERE version = 2")
+                    .await,
+                0
+            );
+        }
+        db.drop_db().await;
+    }
+}
+
+#[tokio::test]
+async fn manual_changes_are_reported_on_postgres() {
+    manual_changes(Kind::Postgres).await;
+}
+
+#[tokio::test]
+async fn manual_changes_are_reported_on_mysql() {
+    manual_changes(Kind::Mysql).await;
+}
+
+#[tokio::test]
+async fn manual_changes_are_reported_on_sqlite() {
+    manual_changes(Kind::Sqlite).await;
+}
