@@ -181,6 +181,7 @@ pub async fn run_status(args: StatusArgs) -> anyhow::Result<ExitCode> {
                 "failed": failed,
                 "checksum_mismatches": status.checksum_mismatches,
                 "unknown_applied": status.unknown_applied,
+                "drift": status.drift.as_ref().map(drift_json),
             });
             println!("{}", serde_json::to_string_pretty(&value)?);
         }
@@ -217,12 +218,180 @@ pub async fn run_status(args: StatusArgs) -> anyhow::Result<ExitCode> {
             for v in &status.unknown_applied {
                 println!("applied but not in the folder: migration {v}");
             }
+            if let Some(drift) = &status.drift {
+                let r = &drift.report;
+                if r.drift.is_empty() {
+                    println!(
+                        "drift: none ({} objects compared, {} not verified)",
+                        r.compared,
+                        r.unverified.len()
+                    );
+                } else {
+                    println!("drift: {} difference(s)", r.drift.len());
+                    for d in &r.drift {
+                        println!("  {}", d.summary());
+                    }
+                    println!("  details and the SQL that reconciles them: `driftless drift`");
+                }
+                for h in &drift.half_applied {
+                    println!(
+                        "half-applied: migration {} ({}): present {}; absent {}",
+                        h.version,
+                        h.path,
+                        words(&h.present),
+                        words(&h.absent)
+                    );
+                }
+            }
         }
     }
     Ok(if blocked {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
+    })
+}
+
+fn words(items: &[String]) -> String {
+    if items.is_empty() {
+        "none".to_owned()
+    } else {
+        items.join(", ")
+    }
+}
+
+fn drift_json(drift: &driftless::drift::Drift) -> serde_json::Value {
+    let r = &drift.report;
+    let items: Vec<_> = r
+        .drift
+        .iter()
+        .map(|d| {
+            json!({
+                "kind": d.kind.as_str(),
+                "object_kind": d.object_kind,
+                "object": d.object,
+                "aspect": d.aspect,
+                "history": d.history,
+                "database": d.database,
+                "origin": d.origin.as_ref().map(|o| json!({"file": o.file, "line": o.line})),
+                "to_history": d.to_history,
+                "to_database": d.to_database,
+            })
+        })
+        .collect();
+    let unverified: Vec<_> = r
+        .unverified
+        .iter()
+        .map(|u| json!({"object": u.object, "why": u.why}))
+        .collect();
+    let half: Vec<_> = drift
+        .half_applied
+        .iter()
+        .map(|h| json!({"version": h.version, "path": h.path, "present": h.present, "absent": h.absent}))
+        .collect();
+    json!({
+        "drift": items,
+        "unverified": unverified,
+        "compared": r.compared,
+        "replayed": drift.replayed,
+        "half_applied": half,
+    })
+}
+
+/// Prints the drift report; exits 1 when the database and its history disagree.
+pub async fn run_drift(args: StatusArgs) -> anyhow::Result<ExitCode> {
+    let t = &args.target;
+    let m = load(t)?;
+    let db = connect(&t.database_url).await?;
+    let drift = on_pool!(db, |p| t.migrator(&m).drift(p).await)?;
+    let r = &drift.report;
+    match t.format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&drift_json(&drift))?),
+        Format::Human => {
+            for d in &r.drift {
+                println!("{}", d.summary());
+                println!(
+                    "  to match the history:
+{}",
+                    indent(&d.to_history)
+                );
+                println!(
+                    "  to keep the database's version (`driftless diff`):
+{}",
+                    indent(&d.to_database)
+                );
+            }
+            for h in &drift.half_applied {
+                println!(
+                    "half-applied: migration {} ({}): present {}; absent {}",
+                    h.version,
+                    h.path,
+                    words(&h.present),
+                    words(&h.absent)
+                );
+            }
+            for u in &r.unverified {
+                println!("not verified: {}: {}", u.object, u.why);
+            }
+            println!(
+                "{} difference(s); {} objects compared against {} applied migration(s); {} not verified",
+                r.drift.len(),
+                r.compared,
+                drift.replayed.len(),
+                r.unverified.len()
+            );
+        }
+    }
+    Ok(if drift.has_drift() {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn indent(sql: &str) -> String {
+    sql.lines()
+        .map(|l| format!("    {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Writes the drift as a new draft migration, then checks the folder: data loss in it needs
+/// an `allow` like in any migration.
+pub async fn run_diff(args: StatusArgs) -> anyhow::Result<ExitCode> {
+    let t = &args.target;
+    let m = load(t)?;
+    let db = connect(&t.database_url).await?;
+    let drift = on_pool!(db, |p| t.migrator(&m).drift(p).await)?;
+    if !drift.has_drift() {
+        println!(
+            "no drift: nothing to capture ({} objects compared, {} not verified)",
+            drift.report.compared,
+            drift.report.unverified.len()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut body = String::from(
+        "-- Captured by `driftless diff`: the changes made to the database outside the history.\n\
+         -- The database they came from already has them: record this migration there without\n\
+         -- running it (`driftless lock`, then `driftless baseline --version <this version>`).\n",
+    );
+    for d in &drift.report.drift {
+        body.push_str(&format!("\n-- {}\n{}\n", d.summary(), d.to_database));
+    }
+    let created = crate::folder::create(&t.dir, "capture_drift", false, Some(&body))?;
+    for path in &created {
+        println!("created {}", path.display());
+    }
+    println!(
+        "{} difference(s) captured; checking the folder (data loss needs `-- driftless: allow`):",
+        drift.report.drift.len()
+    );
+    let checked = crate::folder::check(&t.dir, false, None, Format::Human)?;
+    Ok(if checked == ExitCode::SUCCESS {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
     })
 }
 

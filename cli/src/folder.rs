@@ -180,6 +180,20 @@ pub fn lock(dir: &Path, dialect: Option<&str>, adopt: bool, rehash: Vec<u64>) ->
 
 /// `driftless new`.
 pub fn new(dir: &Path, name: &str, timestamp: bool) -> Result<ExitCode> {
+    for path in create(dir, name, timestamp, None)? {
+        println!("created {}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Creates the files of a new migration with the next version (and `up` as its SQL, else a
+/// header), in the layout of the folder's newest migration; returns their paths.
+pub fn create(
+    dir: &Path,
+    name: &str,
+    timestamp: bool,
+    up: Option<&str>,
+) -> Result<Vec<std::path::PathBuf>> {
     let description: String = name
         .trim()
         .chars()
@@ -277,13 +291,12 @@ pub fn new(dir: &Path, name: &str, timestamp: bool) -> Result<ExitCode> {
             if is_down {
                 "-- Never run by driftless; kept for reference.\n"
             } else {
-                header
+                up.unwrap_or(header)
             },
         )
         .with_context(|| format!("cannot write `{}`", path.display()))?;
-        println!("created {}", path.display());
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(created)
 }
 
 /// The current UTC time as `YYYYMMDDHHMMSS`.

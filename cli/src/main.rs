@@ -75,9 +75,16 @@ enum Command {
         sequential: bool,
     },
     /// Show a database's history against the folder: applied, pending, drafts, failed or
-    /// interrupted, checksum mismatches, unknown applied (read-only; exit 1 if the next deploy
-    /// would be refused).
+    /// interrupted, checksum mismatches, unknown applied, drift (read-only; exit 1 if an
+    /// operator should look before the next deploy).
     Status(db::StatusArgs),
+    /// Compare the database with the schema its history produces: extra, missing and changed
+    /// objects, each with the migration that made it and the SQL that reconciles it (read-only;
+    /// exit 1 on drift).
+    Drift(db::StatusArgs),
+    /// Write the database's drift as a new draft migration (a hotfix captured into the
+    /// history); the file is checked like any other.
+    Diff(db::StatusArgs),
     /// Show what `migrate` would run and which consents it needs (read-only).
     Plan(db::PlanArgs),
     /// Mark a failed or interrupted migration as rolled back (run it again) or applied.
@@ -118,6 +125,8 @@ fn main() -> ExitCode {
             sequential: _,
         } => folder::new(&dir, &name, timestamp),
         Command::Status(args) => block_on(db::run_status(args)),
+        Command::Drift(args) => block_on(db::run_drift(args)),
+        Command::Diff(args) => block_on(db::run_diff(args)),
         Command::Plan(args) => block_on(db::run_plan(args)),
         Command::Resolve(args) => block_on(db::run_resolve(args)),
         Command::Baseline(args) => block_on(db::run_baseline(args)),

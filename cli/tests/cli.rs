@@ -262,10 +262,31 @@ fn database_commands_on_sqlite() {
         &["status", "m", "--database-url", &url, "--format", "json"],
         &dir,
     );
-    assert!(o.status.success(), "{}", text(&o));
+    // The baseline says `users` exists; the database has no such table: drift (exit 1).
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
     assert_eq!(v["applied"], serde_json::json!([1]));
     assert_eq!(v["pending"], serde_json::json!([2]));
+    let found = &v["drift"]["drift"][0];
+    assert_eq!(found["kind"], "missing", "{v}");
+    assert_eq!(found["object"], "users", "{v}");
+    assert_eq!(found["origin"]["file"], "1_users.sql", "{v}");
+    assert_eq!(found["origin"]["line"], 1, "{v}");
+    let o = driftless(&["drift", "m", "--database-url", &url], &dir);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("missing table users") && text(&o).contains("CREATE TABLE \"users\""),
+        "{}",
+        text(&o)
+    );
+    // Capturing it writes a draft that drops `users`: data loss, which the check refuses
+    // without an `allow`.
+    let o = driftless(&["diff", "m", "--database-url", &url], &dir);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let captured = std::fs::read_to_string(dir.join("m/3_capture_drift.sql")).expect("draft");
+    assert!(captured.contains("DROP TABLE \"users\";"), "{captured}");
+    assert!(text(&o).contains("error[drop-table]"), "{}", text(&o));
+    std::fs::remove_file(dir.join("m/3_capture_drift.sql")).unwrap();
 
     // Nothing failed: resolve refuses and says why.
     let o = driftless(
