@@ -785,8 +785,20 @@ async fn introspect_sqlite() {
             generated("doubled", "INTEGER", true),
         ]
     );
-    // SQLite keeps no constraint names, and no catalog of checks.
-    assert_eq!(users.constraints, [pk(None, &["id"]), uq(None, &["email"])]);
+    // SQLite keeps no constraint names; checks come from the stored CREATE TABLE.
+    assert_eq!(
+        users.constraints,
+        [
+            pk(None, &["id"]),
+            uq(None, &["email"]),
+            Constraint {
+                name: None,
+                kind: ConstraintKind::Check(Some("score >= 0".to_owned())),
+                columns: vec![],
+                origin: None,
+            }
+        ]
+    );
     assert_eq!(
         users.indexes,
         [
@@ -794,9 +806,15 @@ async fn introspect_sqlite() {
                 "Users_Active",
                 true,
                 Fact::Known(vec![column("name"), column("id")]),
-                Fact::Unknown
+                Fact::Known(Some("score > 0"))
             ),
-            index("users_lower_email", false, Fact::Unknown, Fact::Known(None)),
+            // The expression and the predicate come from the stored CREATE INDEX.
+            index(
+                "users_lower_email",
+                false,
+                Fact::Known(vec![IndexPart::Expression("lower(email)".to_owned())]),
+                Fact::Known(None)
+            ),
         ]
     );
 
