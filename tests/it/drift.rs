@@ -361,3 +361,85 @@ async fn manual_changes_are_reported_on_mysql() {
 async fn manual_changes_are_reported_on_sqlite() {
     manual_changes(Kind::Sqlite).await;
 }
+
+/// A role that may read the history table and nothing else reads drift: the catalogs are
+/// readable by every role.
+#[tokio::test]
+async fn drift_reads_as_a_read_only_postgres_role() {
+    use std::str::FromStr;
+
+    let Some(db) = TestDb::new(Kind::Postgres).await else {
+        return;
+    };
+    let m = load(&folder(Kind::Postgres, &base(Kind::Postgres), true));
+    db.pool.run(m.migrator()).await.unwrap();
+    db.pool.exec("ALTER TABLE users ADD COLUMN hotfix int").await;
+    let role = unique("drift_reader");
+    db.pool
+        .exec(&format!(
+            "CREATE ROLE {role} LOGIN PASSWORD 'r'; \
+             ALTER ROLE {role} SET default_transaction_read_only = on; \
+             GRANT SELECT ON _driftless_migrations TO {role}"
+        ))
+        .await;
+    let options = sqlx::postgres::PgConnectOptions::from_str(&db.url)
+        .unwrap()
+        .username(&role)
+        .password("r");
+    let pool = sqlx::PgPool::connect_with(options).await.unwrap();
+    let denied = sqlx::raw_sql("SELECT * FROM users").execute(&pool).await;
+    let drift = m.migrator().drift(&pool).await;
+    pool.close().await;
+    db.pool.exec(&format!("DROP OWNED BY {role}; DROP ROLE {role}")).await;
+    assert!(denied.is_err(), "the role must not read user tables");
+    let drift = drift.unwrap();
+    let found: Vec<String> = drift.report.drift.iter().map(|d| d.summary()).collect();
+    assert_eq!(found, ["extra column users.hotfix: database integer"], "{found:#?}");
+    db.drop_db().await;
+}
+
+/// MySQL cannot roll DDL back: a migration that fails half-way is recorded `failed`, and drift
+/// says which of its objects exist.
+#[tokio::test]
+async fn a_half_applied_mysql_migration_shows_which_objects_exist() {
+    let Some(db) = TestDb::new(Kind::Mysql).await else {
+        return;
+    };
+    let files = [
+        base(Kind::Mysql)[0],
+        (
+            "0002_half.sql",
+            "CREATE TABLE tags (id INT PRIMARY KEY, name VARCHAR(50) NOT NULL);\n\
+             ALTER TABLE posts ADD COLUMN tag_id INT;\n\
+             ALTER TABLE users ADD CONSTRAINT users_name_unique UNIQUE (name(20));\n\
+             CREATE TABLE post_tags (post_id BIGINT NOT NULL, tag_id INT NOT NULL,\n\
+               FOREIGN KEY (tag_id) REFERENCES tags (id), PRIMARY KEY (post_id, tag_id));\n",
+        ),
+    ];
+    let m = load(&folder(Kind::Mysql, &files, true));
+    // The unique key fails on the rows already there, after two statements committed.
+    db.pool.run(load(&folder(Kind::Mysql, &files[..1], true)).migrator()).await.unwrap();
+    db.pool
+        .exec("INSERT INTO users (email, name) VALUES ('a@x', 'same'), ('b@x', 'same')")
+        .await;
+    let failed = db.pool.run(m.migrator()).await.unwrap_err();
+    assert_eq!(failed.kind(), ErrorKind::MigrationFailed, "{failed}");
+    let drift = db.pool.drift(m.migrator()).await.unwrap();
+    assert_eq!(drift.replayed, [1]);
+    let [half] = drift.half_applied.as_slice() else {
+        panic!("{:#?}", drift.half_applied);
+    };
+    assert_eq!(half.version, 2);
+    assert_eq!(half.present, ["column posts.tag_id", "table tags"], "{half:#?}");
+    assert_eq!(half.absent, ["table post_tags"], "{half:#?}");
+    // What it did is drift against the applied history; so is the table made by hand.
+    let kinds: Vec<(DriftKind, &str, String)> = drift
+        .report
+        .drift
+        .iter()
+        .map(|d| (d.kind, d.object_kind, d.object.clone()))
+        .collect();
+    assert!(kinds.contains(&(DriftKind::Extra, "table", "tags".into())), "{kinds:#?}");
+    assert!(kinds.contains(&(DriftKind::Extra, "column", "posts.tag_id".into())), "{kinds:#?}");
+    db.drop_db().await;
+}
