@@ -45,6 +45,38 @@ pub struct HalfApplied {
     pub absent: Vec<String>,
 }
 
+/// A migration's text and statements, owned, for the replay thread.
+struct Owned {
+    path: String,
+    sql: String,
+    statements: Vec<std::ops::Range<usize>>,
+    transactional: bool,
+}
+
+impl Owned {
+    fn of(m: &Migration) -> Owned {
+        Owned {
+            path: m.path().to_owned(),
+            sql: m.sql().to_owned(),
+            statements: m.statement_ranges().collect(),
+            transactional: m.is_transactional(),
+        }
+    }
+}
+
+fn replay_owned(dialect: Dialect, migrations: &[Owned], externs: &[String]) -> model::Schema {
+    let sources: Vec<Source<'_>> = migrations
+        .iter()
+        .map(|m| Source {
+            path: &m.path,
+            sql: &m.sql,
+            statements: &m.statements,
+            transactional: m.transactional,
+        })
+        .collect();
+    model::expected(core_dialect(dialect), &sources, externs)
+}
+
 /// Replays `migrations` in order.
 fn replay(dialect: Dialect, migrations: &[&Migration], externs: &[String]) -> model::Schema {
     let ranges: Vec<Vec<std::ops::Range<usize>>> = migrations
@@ -102,7 +134,6 @@ impl Migrator<'_> {
             Err(e) if is_missing_table(&e) => 0,
             Err(e) => return Err(Error::database("cannot read the history", e)),
         };
-        let database = introspect::read(conn, sql).await?;
         let applied: BTreeSet<u64> = rows
             .iter()
             .filter(|r| r.status.is_applied() && r.version >= 0)
@@ -126,7 +157,21 @@ impl Migrator<'_> {
             .collect();
         let dialect = self.migrations.dialect();
         let externs: Vec<String> = self.migrations.externs().map(str::to_owned).collect();
-        let history = replay(dialect, &replayed, &externs);
+        // The replay is CPU work and the introspection waits on the server: they overlap.
+        let owned: Vec<Owned> = replayed.iter().map(|m| Owned::of(m)).collect();
+        let background = {
+            let externs = externs.clone();
+            std::thread::Builder::new()
+                .name("driftless-replay".into())
+                .spawn(move || replay_owned(dialect, &owned, &externs))
+        };
+        let database = introspect::read(conn, sql).await;
+        let history = match background {
+            Ok(handle) => handle.join().ok(),
+            Err(_) => None,
+        }
+        .unwrap_or_else(|| replay(dialect, &replayed, &externs));
+        let database = database?;
         let mut report = model::compare(core_dialect(dialect), &history, &database);
         // Extra objects may belong to migrations this value does not embed.
         if unknown > 0 || others > 0 {

@@ -169,19 +169,21 @@ async fn postgres(conn: &mut Conn, sql: &Sql) -> Result<Schema, Error> {
             "SELECT {ns}, c.relname::text, a.attname::text, \
              pg_catalog.format_type(a.atttypid, a.atttypmod), \
              CASE WHEN a.attnotnull THEN 't' ELSE 'f' END, \
-             pg_catalog.pg_get_expr(ad.adbin, ad.adrelid), a.attidentity::text, \
-             a.attgenerated::text, \
-             CASE WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_depend d \
-             JOIN pg_catalog.pg_class s ON s.oid = d.objid AND s.relkind = 'S' \
-             WHERE d.classid = 'pg_catalog.pg_class'::regclass \
-             AND d.refclassid = 'pg_catalog.pg_class'::regclass AND d.refobjid = a.attrelid \
-             AND d.refobjsubid = a.attnum AND d.deptype = 'a' \
-             AND pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) = 'nextval(' || \
-             pg_catalog.quote_literal(s.oid::pg_catalog.regclass::text) || '::regclass)') \
-             THEN 't' ELSE 'f' END \
+             e.def, a.attidentity::text, a.attgenerated::text, \
+             CASE WHEN e.def = o.serial THEN 't' ELSE 'f' END \
              FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid \
              {namespace} \
              LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum \
+             LEFT JOIN LATERAL (SELECT pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) AS def) e \
+             ON true \
+             LEFT JOIN (SELECT d.refobjid, d.refobjsubid, 'nextval(' || \
+             pg_catalog.quote_literal(min(s.oid::pg_catalog.regclass::text)) || '::regclass)' \
+             AS serial FROM pg_catalog.pg_depend d \
+             JOIN pg_catalog.pg_class s ON s.oid = d.objid AND s.relkind = 'S' \
+             WHERE d.classid = 'pg_catalog.pg_class'::regclass \
+             AND d.refclassid = 'pg_catalog.pg_class'::regclass AND d.deptype = 'a' \
+             GROUP BY d.refobjid, d.refobjsubid) o \
+             ON o.refobjid = a.attrelid AND o.refobjsubid = a.attnum \
              WHERE {table} AND a.attnum > 0 AND NOT a.attisdropped \
              ORDER BY n.nspname, c.relname, a.attnum"
         ),
