@@ -15,6 +15,9 @@ pub struct Embed {
     pub dialect: Dialect,
     /// The migrations, ordered by version.
     pub migrations: Vec<EmbedMigration>,
+    /// The objects `driftless.toml` declares owned outside the folder (drift never reports
+    /// them).
+    pub externs: Vec<String>,
 }
 
 /// One migration.
@@ -105,6 +108,7 @@ impl Embed {
         Some(Embed {
             dialect,
             migrations,
+            externs: analysis.externs.clone(),
         })
     }
 }

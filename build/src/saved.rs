@@ -7,6 +7,8 @@
 //! ```text
 //! driftless-analysis 1
 //! dialect postgres
+//! externs 1
+//! 6:auth.*
 //! files 2
 //! 14:driftless.lock 9f86d0…
 //! 21:0001_create_users.sql 3e23e8…
@@ -28,7 +30,7 @@ use driftless_core::{Code, Dialect, Folder, MigrationState, Object, ObjectKind};
 use crate::embed::{Embed, EmbedHazard, EmbedMigration, EmbedStatement};
 
 const MAGIC: &str = "driftless-analysis";
-const VERSION: &str = "2";
+const VERSION: &str = "3";
 
 /// A saved analysis.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,6 +63,10 @@ impl Saved {
     pub fn to_text(&self) -> String {
         let mut out = format!("{MAGIC} {VERSION}\n");
         let _ = writeln!(out, "dialect {}", self.embed.dialect);
+        let _ = writeln!(out, "externs {}", self.embed.externs.len());
+        for e in &self.embed.externs {
+            let _ = writeln!(out, "{}", string(e));
+        }
         let _ = writeln!(out, "files {}", self.files.len());
         for (path, hash) in &self.files {
             let _ = writeln!(out, "{} {}", string(path), to_hex(hash));
@@ -120,6 +126,11 @@ impl Saved {
         r.expect(VERSION)?;
         r.expect("dialect")?;
         let dialect: Dialect = r.word()?.parse().ok()?;
+        r.expect("externs")?;
+        let mut externs = Vec::new();
+        for _ in 0..r.number()? {
+            externs.push(r.string()?);
+        }
         r.expect("files")?;
         let mut files = Vec::new();
         for _ in 0..r.number()? {
@@ -198,6 +209,7 @@ impl Saved {
             embed: Embed {
                 dialect,
                 migrations,
+                externs,
             },
         })
     }
@@ -349,6 +361,7 @@ mod tests {
                         Object::new(ObjectKind::Table, None, "t"),
                     )],
                 }],
+                externs: vec!["auth.*".into(), "odd \"extern\"\n".into()],
             },
         )
     }
@@ -367,7 +380,7 @@ mod tests {
         }
         assert_eq!(Saved::parse(&format!("{text}extra")), None);
         assert_eq!(
-            Saved::parse(&text.replace("driftless-analysis 2", "driftless-analysis 1")),
+            Saved::parse(&text.replace("driftless-analysis 3", "driftless-analysis 2")),
             None
         );
     }

@@ -146,14 +146,26 @@ fn generate(embed: &Embed, folder: &Folder, dir: &Path, args: &Args) -> TokenStr
         quote!(::driftless::Migration),
         embed.migrations.iter().map(|m| migration(m, dir)).collect(),
     );
-    quote! {{
-        #(#tracked)*
-        const MIGRATIONS: ::driftless::Migrations = #private::migrations(
+    let constructor = if embed.externs.is_empty() {
+        quote!(#private::migrations(
             #namespace,
             #dialect,
             ::core::cfg!(debug_assertions),
             #migrations_slice,
-        );
+        ))
+    } else {
+        let externs = embed.externs.iter();
+        quote!(#private::migrations_with_externs(
+            #namespace,
+            #dialect,
+            ::core::cfg!(debug_assertions),
+            #migrations_slice,
+            &[#(::std::borrow::Cow::Borrowed(#externs)),*],
+        ))
+    };
+    quote! {{
+        #(#tracked)*
+        const MIGRATIONS: ::driftless::Migrations = #constructor;
         MIGRATIONS
     }}
 }

@@ -373,7 +373,9 @@ async fn drift_reads_as_a_read_only_postgres_role() {
     };
     let m = load(&folder(Kind::Postgres, &base(Kind::Postgres), true));
     db.pool.run(m.migrator()).await.unwrap();
-    db.pool.exec("ALTER TABLE users ADD COLUMN hotfix int").await;
+    db.pool
+        .exec("ALTER TABLE users ADD COLUMN hotfix int")
+        .await;
     let role = unique("drift_reader");
     db.pool
         .exec(&format!(
@@ -390,11 +392,17 @@ async fn drift_reads_as_a_read_only_postgres_role() {
     let denied = sqlx::raw_sql("SELECT * FROM users").execute(&pool).await;
     let drift = m.migrator().drift(&pool).await;
     pool.close().await;
-    db.pool.exec(&format!("DROP OWNED BY {role}; DROP ROLE {role}")).await;
+    db.pool
+        .exec(&format!("DROP OWNED BY {role}; DROP ROLE {role}"))
+        .await;
     assert!(denied.is_err(), "the role must not read user tables");
     let drift = drift.unwrap();
     let found: Vec<String> = drift.report.drift.iter().map(|d| d.summary()).collect();
-    assert_eq!(found, ["extra column users.hotfix: database integer"], "{found:#?}");
+    assert_eq!(
+        found,
+        ["extra column users.hotfix: database integer"],
+        "{found:#?}"
+    );
     db.drop_db().await;
 }
 
@@ -418,7 +426,10 @@ async fn a_half_applied_mysql_migration_shows_which_objects_exist() {
     ];
     let m = load(&folder(Kind::Mysql, &files, true));
     // The unique key fails on the rows already there, after two statements committed.
-    db.pool.run(load(&folder(Kind::Mysql, &files[..1], true)).migrator()).await.unwrap();
+    db.pool
+        .run(load(&folder(Kind::Mysql, &files[..1], true)).migrator())
+        .await
+        .unwrap();
     db.pool
         .exec("INSERT INTO users (email, name) VALUES ('a@x', 'same'), ('b@x', 'same')")
         .await;
@@ -430,7 +441,11 @@ async fn a_half_applied_mysql_migration_shows_which_objects_exist() {
         panic!("{:#?}", drift.half_applied);
     };
     assert_eq!(half.version, 2);
-    assert_eq!(half.present, ["column posts.tag_id", "table tags"], "{half:#?}");
+    assert_eq!(
+        half.present,
+        ["column posts.tag_id", "table tags"],
+        "{half:#?}"
+    );
     assert_eq!(half.absent, ["table post_tags"], "{half:#?}");
     // What it did is drift against the applied history; so is the table made by hand.
     let kinds: Vec<(DriftKind, &str, String)> = drift
@@ -439,7 +454,39 @@ async fn a_half_applied_mysql_migration_shows_which_objects_exist() {
         .iter()
         .map(|d| (d.kind, d.object_kind, d.object.clone()))
         .collect();
-    assert!(kinds.contains(&(DriftKind::Extra, "table", "tags".into())), "{kinds:#?}");
-    assert!(kinds.contains(&(DriftKind::Extra, "column", "posts.tag_id".into())), "{kinds:#?}");
+    assert!(
+        kinds.contains(&(DriftKind::Extra, "table", "tags".into())),
+        "{kinds:#?}"
+    );
+    assert!(
+        kinds.contains(&(DriftKind::Extra, "column", "posts.tag_id".into())),
+        "{kinds:#?}"
+    );
+    db.drop_db().await;
+}
+
+/// Objects `driftless.toml` declares owned elsewhere are never drift; everything else still is.
+#[tokio::test]
+async fn externs_are_not_drift() {
+    let Some(db) = TestDb::new(Kind::Sqlite).await else {
+        return;
+    };
+    let files = [
+        ("0001_a.sql", "CREATE TABLE a (id INTEGER PRIMARY KEY);\n"),
+        ("driftless.toml", "extern = [\"legacy_audit\"]\n"),
+    ];
+    let m = load(&folder(Kind::Sqlite, &files, true));
+    assert_eq!(m.externs().collect::<Vec<_>>(), ["legacy_audit"]);
+    db.pool.run(m.migrator()).await.unwrap();
+    db.pool
+        .exec("CREATE TABLE legacy_audit (id INTEGER); CREATE TABLE stray (id INTEGER)")
+        .await;
+    let drift = db.pool.drift(m.migrator()).await.unwrap();
+    let found: Vec<String> = drift.report.drift.iter().map(|d| d.summary()).collect();
+    assert_eq!(
+        found,
+        ["extra table stray: database table (id)"],
+        "{found:#?}"
+    );
     db.drop_db().await;
 }

@@ -123,7 +123,9 @@ async fn postgres(server: &str) {
         .await
         .unwrap();
     let base = server.rsplit_once('/').map_or(server, |(b, _)| b);
-    let pool = sqlx::PgPool::connect(&format!("{base}/{name}")).await.unwrap();
+    let pool = sqlx::PgPool::connect(&format!("{base}/{name}"))
+        .await
+        .unwrap();
     m.migrate(&pool).await.unwrap();
     let tables: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename LIKE 't%'",
@@ -138,11 +140,23 @@ async fn postgres(server: &str) {
         clean.report.compared
     );
     let rows = [
-        ("drift check (replay + introspect + compare)", time(async || m.drift(&pool).await.unwrap()).await),
-        ("  introspection alone", time(async || m.migrator().introspect(&pool).await.unwrap()).await),
+        (
+            "drift check (replay + introspect + compare)",
+            time(async || m.drift(&pool).await.unwrap()).await,
+        ),
+        (
+            "  introspection alone",
+            time(async || m.migrator().introspect(&pool).await.unwrap()).await,
+        ),
         ("  replay of 1,000 migrations alone", replay_only(&m)),
-        ("status with drift", time(async || m.status(&pool).await.unwrap()).await),
-        ("no-op boot (for scale)", time(async || m.migrate(&pool).await.unwrap()).await),
+        (
+            "status with drift",
+            time(async || m.status(&pool).await.unwrap()).await,
+        ),
+        (
+            "no-op boot (for scale)",
+            time(async || m.migrate(&pool).await.unwrap()).await,
+        ),
     ];
     sqlx::raw_sql("ALTER TABLE t5 ADD COLUMN hotfix int; DROP INDEX t58_i351")
         .execute(&pool)
@@ -166,7 +180,8 @@ async fn postgres(server: &str) {
 }
 
 async fn sqlite() {
-    let dir = std::env::temp_dir().join(format!("driftless_drift_bench_lite_{}", std::process::id()));
+    let dir =
+        std::env::temp_dir().join(format!("driftless_drift_bench_lite_{}", std::process::id()));
     write_folder(&dir, driftless_core::Dialect::Sqlite);
     let m = Migrations::load(&dir).unwrap();
     let path = dir.join("bench.db");
@@ -177,10 +192,19 @@ async fn sqlite() {
     let clean = m.drift(&pool).await.unwrap();
     assert!(!clean.has_drift(), "{:#?}", clean.report.drift);
     let rows = [
-        ("drift check (replay + introspect + compare)", time(async || m.drift(&pool).await.unwrap()).await),
-        ("  introspection alone", time(async || m.migrator().introspect(&pool).await.unwrap()).await),
+        (
+            "drift check (replay + introspect + compare)",
+            time(async || m.drift(&pool).await.unwrap()).await,
+        ),
+        (
+            "  introspection alone",
+            time(async || m.migrator().introspect(&pool).await.unwrap()).await,
+        ),
         ("  replay of 1,000 migrations alone", replay_only(&m)),
-        ("status with drift", time(async || m.status(&pool).await.unwrap()).await),
+        (
+            "status with drift",
+            time(async || m.status(&pool).await.unwrap()).await,
+        ),
     ];
     print("sqlite", &rows);
     pool.close().await;

@@ -25,4 +25,6 @@ fn main() {
     assert_eq!(statements.len(), 2);
     assert!(statements[1].starts_with("CREATE INDEX posts_user_id"));
     assert_eq!(second.hazards().count(), 0);
+    // driftless.toml's externs are embedded: drift never reports them.
+    assert_eq!(STATIC.externs().collect::<Vec<_>>(), ["legacy_audit"]);
 }
