@@ -247,6 +247,13 @@ impl<'a> Cmp<'a> {
         }
         let sure = !self.uncertain(&h.name.name);
         self.columns(sure, h, e, name);
+        if !h.keys_known {
+            self.unverified(
+                format!("table {}", h.name),
+                "its constraints and indexes come from elsewhere (LIKE … INCLUDING, INHERITS)",
+            );
+            return;
+        }
         self.keys(sure, h, e, name);
         self.checks(sure, h, e, name);
         self.indexes(sure, h, e, name);
@@ -655,7 +662,7 @@ impl<'a> Cmp<'a> {
                         ),
                         None => self.unverified(
                             format!("index {}", index.name),
-                            "its key parts or predicate are not known to one side",
+                            "its key parts or predicate are unknown to one side, or spelled in a way the comparison cannot match",
                         ),
                     }
                 }
@@ -725,24 +732,41 @@ impl<'a> Cmp<'a> {
         }
     }
 
-    /// Whether two indexes have the same definition; `None` when a side does not know it.
+    /// Whether two indexes have the same definition; `None` when a side does not know it, or
+    /// when they differ only in how an expression or predicate is spelled (the catalog rewrites
+    /// `IN (…)` as `= ANY (ARRAY[…])`, for one): a difference the comparison is not sure of.
     fn same_index(&self, a: &Index, b: &Index) -> Option<bool> {
         let d = self.dialect;
         let (Fact::Known(pa), Fact::Known(pb)) = (&a.parts, &b.parts) else {
             return None;
         };
-        let part = |p: &IndexPart| match p {
-            IndexPart::Column(c) => normalize::expr(d, c),
-            IndexPart::Expression(e) => normalize::expr(d, e),
-        };
-        let parts_a: Vec<String> = pa.iter().map(part).collect();
-        let parts_b: Vec<String> = pb.iter().map(part).collect();
         let (Fact::Known(qa), Fact::Known(qb)) = (&a.predicate, &b.predicate) else {
             return None;
         };
+        let part = |p: &IndexPart| match p {
+            IndexPart::Column(c) => (true, normalize::expr(d, c)),
+            IndexPart::Expression(e) => (false, normalize::expr(d, e)),
+        };
+        let parts_a: Vec<(bool, String)> = pa.iter().map(part).collect();
+        let parts_b: Vec<(bool, String)> = pb.iter().map(part).collect();
         let qa = qa.as_deref().map(|q| normalize::expr(d, q));
         let qb = qb.as_deref().map(|q| normalize::expr(d, q));
-        Some(a.unique == b.unique && parts_a == parts_b && qa == qb)
+        if a.unique != b.unique || parts_a.len() != parts_b.len() || qa.is_some() != qb.is_some() {
+            return Some(false);
+        }
+        let mut unsure = false;
+        for ((column_a, a), (column_b, b)) in parts_a.iter().zip(&parts_b) {
+            if a != b {
+                if *column_a && *column_b {
+                    return Some(false);
+                }
+                unsure = true;
+            }
+        }
+        if qa != qb || unsure {
+            return None;
+        }
+        Some(true)
     }
 
     fn views(&mut self) {

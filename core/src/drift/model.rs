@@ -106,6 +106,9 @@ pub struct Table {
     pub constraints: Vec<Constraint>,
     /// Indexes that back no constraint.
     pub indexes: Vec<Index>,
+    /// False when the replay cannot know its constraints and indexes (`LIKE … INCLUDING`,
+    /// `INHERITS`): they are then not verified.
+    pub keys_known: bool,
     /// The statement that created it.
     pub origin: Option<Origin>,
 }

@@ -256,6 +256,8 @@ fn mysql_type(text: &str) -> Option<String> {
             }),
         ),
         "real" | "double" => ("double".to_owned(), None),
+        // MariaDB writes `year(4)`, MySQL 8 `year`: one type.
+        "year" => ("year".to_owned(), None),
         "float" => match mods.as_deref().map(str::parse::<u32>) {
             Some(Ok(p)) if p > 24 => ("double".to_owned(), None),
             _ => ("float".to_owned(), None),
@@ -264,8 +266,9 @@ fn mysql_type(text: &str) -> Option<String> {
         "char" | "character" => ("char".to_owned(), Some(mods.unwrap_or_else(|| "1".into()))),
         "varchar" | "text" | "tinytext" | "mediumtext" | "longtext" | "blob" | "tinyblob"
         | "mediumblob" | "longblob" | "json" | "date" | "datetime" | "timestamp" | "time"
-        | "year" | "binary" | "varbinary" | "bit" | "geometry" | "point" | "uuid" | "inet4"
-        | "inet6" => (base.to_owned(), mods),
+        | "binary" | "varbinary" | "bit" | "geometry" | "point" | "uuid" | "inet4" | "inet6" => {
+            (base.to_owned(), mods)
+        }
         _ => return None,
     };
     let rest: Vec<&str> = rest
@@ -455,9 +458,15 @@ pub(crate) fn plain(expr: &str) -> bool {
                 .all(|c| c.is_alphanumeric() || c == '_' || c == '.'))
 }
 
-/// A default as both sides mean it: `None` for none (or `NULL`).
+/// A default as both sides mean it: `None` for none (or `NULL`). A number is written in one
+/// form (`0.00` and `0` are the same default to a `numeric(10,2)` column).
 pub(crate) fn default(dialect: Dialect, raw: Option<&str>) -> Option<String> {
     let normal = expr(dialect, raw?);
+    if let Ok(number) = normal.parse::<f64>()
+        && number.is_finite()
+    {
+        return Some(format!("{number}"));
+    }
     (normal != "null" && !normal.is_empty()).then_some(normal)
 }
 
@@ -598,5 +607,13 @@ mod tests {
         assert!(plain(&expr(Dialect::Postgres, "gen_random_uuid()")));
         assert!(!plain(&expr(Dialect::Postgres, "nextval('s'::regclass)")));
         assert_eq!(default(Dialect::Postgres, Some("NULL")), None);
+        assert_eq!(
+            default(Dialect::Mysql, Some("0")),
+            default(Dialect::Mysql, Some("0.00"))
+        );
+        assert_ne!(
+            default(Dialect::Mysql, Some("1")),
+            default(Dialect::Mysql, Some("0.00"))
+        );
     }
 }

@@ -99,6 +99,11 @@ pub(crate) struct Table {
     /// False when the column list is not known (`CREATE TABLE ... AS`, `LIKE`, `PARTITION OF`,
     /// `INHERITS`, virtual tables): findings about its columns are then uncertain.
     pub columns_known: bool,
+    /// False when constraints and indexes may come from elsewhere (`LIKE … INCLUDING`,
+    /// `INHERITS`).
+    pub keys_known: bool,
+    /// `PARTITION OF` another table.
+    pub partition: bool,
     pub constraints: Vec<Constraint>,
     /// Some constraint or index got a name the database generated, so unknown constraint or
     /// index names on this table are uncertain rather than missing.

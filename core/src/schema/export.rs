@@ -32,8 +32,9 @@ impl Replay {
             ..drift::Schema::default()
         };
         for (key, table) in &self.catalog.tables {
-            // MySQL introspection reads the connection's database only.
-            if dialect == Dialect::Mysql && key.schema.is_some() {
+            // MySQL introspection reads the connection's database only; a partition is its
+            // parent's business.
+            if dialect == Dialect::Mysql && key.schema.is_some() || table.partition {
                 continue;
             }
             let columns = table
@@ -133,6 +134,7 @@ impl Replay {
                     name: name(key),
                     columns,
                     columns_known: table.columns_known,
+                    keys_known: table.keys_known,
                     constraints,
                     indexes,
                     origin: origin(table.made),

@@ -101,6 +101,7 @@ fn new_table(name: Name) -> Table {
         name,
         columns: Vec::new(),
         columns_known: true,
+        keys_known: true,
         constraints: Vec::new(),
         indexes: Vec::new(),
         origin: None,

@@ -282,12 +282,19 @@ impl Replay {
                         let column = table.column_mut(&column_key).unwrap();
                         column.has_default = true;
                         column.default = Fact::Known(Some(value.to_string()));
+                        if column.identity == Identity::Serial {
+                            // The sequence's default is replaced: no longer a serial.
+                            column.identity = Identity::None;
+                        }
                         column.made = (migration, st.start);
                     }
                     AlterColumnOperation::DropDefault => {
                         let column = table.column_mut(&column_key).unwrap();
                         column.has_default = false;
                         column.default = Fact::Known(None);
+                        if column.identity == Identity::Serial {
+                            column.identity = Identity::None;
+                        }
                         column.made = (migration, st.start);
                     }
                     AlterColumnOperation::AddGenerated { generated_as, .. } => {

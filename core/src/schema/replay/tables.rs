@@ -222,6 +222,8 @@ impl Replay {
             name: name.name.clone(),
             columns: Vec::new(),
             columns_known: create.query.is_none() && create.clone.is_none(),
+            keys_known: create.inherits.is_none() && create.clone.is_none(),
+            partition: create.partition_of.is_some(),
             constraints: Vec::new(),
             anonymous: false,
             created_in: self.migration,
@@ -270,11 +272,28 @@ impl Replay {
             let source = self.name(st, &like.name);
             match self.catalog.tables.get(&source.key) {
                 Some(source) => {
+                    // `LIKE` copies NOT NULL; defaults and keys only when asked to.
+                    let text = st.text.to_lowercase();
+                    let defaults =
+                        text.contains("including all") || text.contains("including defaults");
+                    table.keys_known = !text.contains("including");
                     table.columns = source
                         .columns
                         .iter()
                         .map(|c| Column {
                             created_in: self.migration,
+                            // A copied serial default still names the source's sequence.
+                            default: match (defaults, c.identity) {
+                                (true, Identity::Serial) => Fact::Unknown,
+                                (true, _) => c.default.clone(),
+                                (false, _) => Fact::Known(None),
+                            },
+                            identity: match c.identity {
+                                Identity::Serial => Identity::None,
+                                identity if defaults => identity,
+                                _ => Identity::None,
+                            },
+                            made: (self.migration, st.start),
                             ..c.clone()
                         })
                         .collect();
@@ -407,6 +426,8 @@ impl Replay {
             name: name.name.clone(),
             columns: Vec::new(),
             columns_known: false,
+            keys_known: false,
+            partition: false,
             constraints: Vec::new(),
             anonymous: true,
             created_in: self.migration,

@@ -77,6 +77,8 @@ impl Replay {
                         name,
                         columns: Vec::new(),
                         columns_known: false,
+                        keys_known: false,
+                        partition: false,
                         constraints: Vec::new(),
                         anonymous: true,
                         created_in: self.migration,
