@@ -545,3 +545,55 @@ async fn engine_spellings_are_not_drift() {
         }
     }
 }
+
+/// A library's tables in the same database are not the application's drift: the history says
+/// another namespace made them, whose migrations the application does not embed.
+#[tokio::test]
+async fn another_namespace_is_not_drift() {
+    let Some(db) = TestDb::new(Kind::Sqlite).await else {
+        return;
+    };
+    let app = load(&folder(
+        Kind::Sqlite,
+        &[(
+            "0001_app.sql",
+            "CREATE TABLE app (id INTEGER PRIMARY KEY);\n",
+        )],
+        true,
+    ));
+    let lib = load(&folder(
+        Kind::Sqlite,
+        &[(
+            "0001_jobs.sql",
+            "CREATE TABLE jobs (id INTEGER PRIMARY KEY);\n",
+        )],
+        true,
+    ))
+    .with_namespace("job_queue");
+    db.pool.run(app.migrator()).await.unwrap();
+    db.pool.run(lib.migrator()).await.unwrap();
+    let drift = db.pool.drift(app.migrator()).await.unwrap();
+    assert!(drift.report.drift.is_empty(), "{:#?}", drift.report.drift);
+    assert!(
+        drift
+            .report
+            .unverified
+            .iter()
+            .any(|u| u.object == "table jobs" && u.why.contains("other namespaces")),
+        "{:#?}",
+        drift.report.unverified
+    );
+    // The library sees the application's table the same way, and its own as it should be.
+    let drift = db.pool.drift(lib.migrator()).await.unwrap();
+    assert!(drift.report.drift.is_empty(), "{:#?}", drift.report.drift);
+    // A change to the application's own table is still drift.
+    db.pool.exec("ALTER TABLE app ADD COLUMN hotfix TEXT").await;
+    let drift = db.pool.drift(app.migrator()).await.unwrap();
+    let found: Vec<String> = drift.report.drift.iter().map(|d| d.summary()).collect();
+    assert_eq!(
+        found,
+        ["extra column app.hotfix: database TEXT"],
+        "{found:#?}"
+    );
+    db.drop_db().await;
+}

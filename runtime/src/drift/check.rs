@@ -186,10 +186,13 @@ impl Migrator<'_> {
                      migrations this value does not embed"
                 )
             };
-            let (extra, kept): (Vec<_>, Vec<_>) = report
-                .drift
-                .into_iter()
-                .partition(|d| d.kind == model::DriftKind::Extra);
+            let (extra, kept): (Vec<_>, Vec<_>) = report.drift.into_iter().partition(|d| {
+                // A newer deploy may have changed anything; another namespace owns its own
+                // tables, not the columns of this one's.
+                d.kind == model::DriftKind::Extra
+                    && (unknown > 0
+                        || matches!(d.object_kind, "table" | "view" | "enum" | "sequence"))
+            });
             report.drift = kept;
             report
                 .unverified

@@ -52,13 +52,20 @@ impl<'a> Migrator<'a> {
                 return Err(Error::database("cannot read the history", e));
             }
         };
+        // A status that cannot compare still reports the history.
         #[cfg(feature = "drift")]
-        let drift = self.drift_on(&mut conn, &sql).await;
+        let drift = match self.drift_on(&mut conn, &sql).await {
+            Ok(drift) => Some(drift),
+            Err(e) => {
+                tracing::warn!(error = %e, "status: cannot compare the database with its history");
+                None
+            }
+        };
         conn.finish().await;
         let mut status = Status {
             table_exists,
             #[cfg(feature = "drift")]
-            drift: Some(drift?),
+            drift,
             ..Status::default()
         };
         let embedded: BTreeMap<u64, &Migration> = self
