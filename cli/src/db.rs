@@ -233,15 +233,7 @@ pub async fn run_status(args: StatusArgs) -> anyhow::Result<ExitCode> {
                     }
                     println!("  details and the SQL that reconciles them: `driftless drift`");
                 }
-                for h in &drift.half_applied {
-                    println!(
-                        "half-applied: migration {} ({}): present {}; absent {}",
-                        h.version,
-                        h.path,
-                        words(&h.present),
-                        words(&h.absent)
-                    );
-                }
+                print_half_applied(drift);
             }
         }
     }
@@ -250,6 +242,18 @@ pub async fn run_status(args: StatusArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+fn print_half_applied(drift: &driftless::drift::Drift) {
+    for h in &drift.half_applied {
+        println!(
+            "half-applied: migration {} ({}): present {}; absent {}",
+            h.version,
+            h.path,
+            words(&h.present),
+            words(&h.absent)
+        );
+    }
 }
 
 fn words(items: &[String]) -> String {
@@ -321,15 +325,7 @@ pub async fn run_drift(args: StatusArgs) -> anyhow::Result<ExitCode> {
                     indent(&d.to_database)
                 );
             }
-            for h in &drift.half_applied {
-                println!(
-                    "half-applied: migration {} ({}): present {}; absent {}",
-                    h.version,
-                    h.path,
-                    words(&h.present),
-                    words(&h.absent)
-                );
-            }
+            print_half_applied(&drift);
             for u in &r.unverified {
                 println!("not verified: {}: {}", u.object, u.why);
             }

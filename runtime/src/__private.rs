@@ -13,13 +13,7 @@ pub const fn migrations(
     debug_assertions: bool,
     migrations: &'static [Migration],
 ) -> Migrations {
-    Migrations {
-        namespace: Cow::Borrowed(namespace),
-        dialect,
-        debug_assertions,
-        migrations: Cow::Borrowed(migrations),
-        externs: Cow::Borrowed(&[]),
-    }
+    migrations_with_externs(namespace, dialect, debug_assertions, migrations, &[])
 }
 
 /// [`migrations`] for a folder that declares externs.

@@ -796,15 +796,7 @@ impl<'a> Cmp<'a> {
                         "-- re-create view {} from its definition in the history{at}",
                         sql::qualified(d, name)
                     ),
-                    to_database: format!(
-                        "DROP {}VIEW {};",
-                        if view.materialized {
-                            "MATERIALIZED "
-                        } else {
-                            ""
-                        },
-                        sql::qualified(d, name)
-                    ),
+                    to_database: sql::drop_view(d, name, view.materialized),
                 },
             );
         }
@@ -824,15 +816,7 @@ impl<'a> Cmp<'a> {
                     history: None,
                     database: Some("view".into()),
                     origin: None,
-                    to_history: format!(
-                        "DROP {}VIEW {};",
-                        if view.materialized {
-                            "MATERIALIZED "
-                        } else {
-                            ""
-                        },
-                        sql::qualified(d, name)
-                    ),
+                    to_history: sql::drop_view(d, name, view.materialized),
                     to_database: format!(
                         "-- CREATE VIEW {} AS …: copy its definition from the database",
                         sql::qualified(d, name)

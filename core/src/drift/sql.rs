@@ -209,6 +209,16 @@ pub(crate) fn create_table(dialect: Dialect, table: &Table) -> String {
     sql
 }
 
+/// `DROP [MATERIALIZED] VIEW …`.
+pub(crate) fn drop_view(dialect: Dialect, name: &Name, materialized: bool) -> String {
+    let kind = if materialized {
+        "MATERIALIZED VIEW"
+    } else {
+        "VIEW"
+    };
+    format!("DROP {kind} {};", qualified(dialect, name))
+}
+
 /// `DROP TABLE …`.
 pub(crate) fn drop_table(dialect: Dialect, name: &Name) -> String {
     format!("DROP TABLE {};", qualified(dialect, name))

@@ -106,6 +106,29 @@ fn replay_only(m: &Migrations) -> Duration {
     median(times)
 }
 
+/// The drift check, its parts, a full status and the no-op boot, on a migrated database.
+async fn measure<P: driftless::Pool>(m: &Migrations, pool: &P) -> Vec<(&'static str, Duration)> {
+    vec![
+        (
+            "drift check (replay + introspect + compare)",
+            time(async || m.drift(pool).await.unwrap()).await,
+        ),
+        (
+            "  introspection alone",
+            time(async || m.migrator().introspect(pool).await.unwrap()).await,
+        ),
+        ("  replay of 1,000 migrations alone", replay_only(m)),
+        (
+            "status with drift",
+            time(async || m.status(pool).await.unwrap()).await,
+        ),
+        (
+            "no-op boot (for scale)",
+            time(async || m.migrate(pool).await.unwrap()).await,
+        ),
+    ]
+}
+
 fn print(db: &str, rows: &[(&str, Duration)]) {
     for (what, t) in rows {
         println!("{db:<10} {what:<44} {:>9.1} ms", t.as_secs_f64() * 1e3);
@@ -139,25 +162,7 @@ async fn postgres(server: &str) {
         "PostgreSQL: {MIGRATIONS} migrations, {tables} tables, {} objects compared",
         clean.report.compared
     );
-    let rows = [
-        (
-            "drift check (replay + introspect + compare)",
-            time(async || m.drift(&pool).await.unwrap()).await,
-        ),
-        (
-            "  introspection alone",
-            time(async || m.migrator().introspect(&pool).await.unwrap()).await,
-        ),
-        ("  replay of 1,000 migrations alone", replay_only(&m)),
-        (
-            "status with drift",
-            time(async || m.status(&pool).await.unwrap()).await,
-        ),
-        (
-            "no-op boot (for scale)",
-            time(async || m.migrate(&pool).await.unwrap()).await,
-        ),
-    ];
+    let rows = measure(&m, &pool).await;
     sqlx::raw_sql("ALTER TABLE t5 ADD COLUMN hotfix int; DROP INDEX t58_i351")
         .execute(&pool)
         .await
@@ -191,21 +196,7 @@ async fn sqlite() {
     m.migrate(&pool).await.unwrap();
     let clean = m.drift(&pool).await.unwrap();
     assert!(!clean.has_drift(), "{:#?}", clean.report.drift);
-    let rows = [
-        (
-            "drift check (replay + introspect + compare)",
-            time(async || m.drift(&pool).await.unwrap()).await,
-        ),
-        (
-            "  introspection alone",
-            time(async || m.migrator().introspect(&pool).await.unwrap()).await,
-        ),
-        ("  replay of 1,000 migrations alone", replay_only(&m)),
-        (
-            "status with drift",
-            time(async || m.status(&pool).await.unwrap()).await,
-        ),
-    ];
+    let rows = measure(&m, &pool).await;
     print("sqlite", &rows);
     pool.close().await;
     let _ = std::fs::remove_dir_all(&dir);
