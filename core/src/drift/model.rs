@@ -5,7 +5,7 @@
 //! Names are comparison keys as the engine compares them: PostgreSQL's spelling after folding
 //! unquoted identifiers to lowercase; MySQL and SQLite lowercase. The default schema (`public`,
 //! the connection's database, `main`) is `schema: None`. Types and defaults keep the spelling of
-//! their side (the statement, or the catalog); [`super::normalize`] makes them comparable.
+//! their side (the statement, or the catalog); the comparison normalises them.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
