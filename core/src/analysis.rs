@@ -95,6 +95,9 @@ pub struct Analysis {
     /// The objects `driftless.toml` says the folder does not own (`extern`): drift never
     /// reports them.
     pub externs: Vec<String>,
+    /// The declared schema's file (`schema.sql`, or `schema` in `driftless.toml`), when the
+    /// folder has one.
+    pub schema_file: Option<String>,
     /// Line starts of `sources`, built on the first [`Analysis::render`].
     lines: SourceLines,
 }
@@ -210,8 +213,23 @@ impl Analysis {
             .collect()
     }
 
-    /// Renders one diagnostic with its excerpt; `dir` is the folder as the user wrote it.
+    /// Renders one diagnostic with its excerpt, and its second place as a note; `dir` is the
+    /// folder as the user wrote it.
     pub fn render(&self, diagnostic: &Diagnostic, dir: &str) -> String {
+        let mut out = self.render_one(diagnostic, dir);
+        if let Some(related) = &diagnostic.related {
+            let note = Diagnostic::new(diagnostic.code, related.label.clone())
+                .severity(crate::Severity::Note)
+                .in_file(related.file.clone())
+                .at(related.range.clone());
+            let rendered = self.render_one(&note, dir);
+            let first = format!("note[{}]: ", diagnostic.code);
+            out.push_str(&rendered.replacen(&first, "note: ", 1));
+        }
+        out
+    }
+
+    fn render_one(&self, diagnostic: &Diagnostic, dir: &str) -> String {
         let Some((i, source)) = diagnostic.file.as_deref().and_then(|f| {
             let i = self.sources.iter().position(|(p, _)| p == f)?;
             Some((i, self.sources[i].1.as_str()))
@@ -325,7 +343,10 @@ fn analyze_here(folder: &Folder, options: &Options) -> Analysis {
         }
     };
 
-    let (found, layout_diags) = layout::classify(folder, &config.ignore);
+    // The declared schema is not a migration.
+    let mut ignore = config.ignore.clone();
+    ignore.push(crate::declared::file_name(&config).0.to_owned());
+    let (found, layout_diags) = layout::classify(folder, &ignore);
     diags.extend(layout_diags.into_iter().map(|d| {
         let severity = if d.code.configurable() {
             config.level(d.code).severity()
@@ -433,6 +454,30 @@ fn analyze_here(folder: &Folder, options: &Options) -> Analysis {
         diags.extend(file_diags.into_iter().map(|d| d.in_file(&f.path)));
         out.sources.push((f.path.clone(), migration.sql.clone()));
         out.migrations.push(migration);
+    }
+
+    // The declared schema against the schema the whole history produces, drafts included.
+    if let (Some(dialect), Some(replay)) = (out.dialect, replay.as_ref())
+        && let Some(declared) = crate::declared::read(folder, &config, dialect, &mut diags)
+    {
+        let files: Vec<(&str, &str)> = out
+            .migrations
+            .iter()
+            .map(|m| (m.path.as_str(), m.sql.as_str()))
+            .collect();
+        let history = replay.schema(&files);
+        crate::declared::check(
+            dialect,
+            &history,
+            &declared,
+            &config,
+            out.strict,
+            lock.as_ref(),
+            &out.sources,
+            &mut diags,
+        );
+        out.sources.push((declared.path.clone(), declared.text.clone()));
+        out.schema_file = Some(declared.path);
     }
 
     // Locked migrations whose files are gone.

@@ -26,6 +26,8 @@ pub struct Config {
     pub externs: Vec<String>,
     /// Lint levels that differ from the defaults.
     pub levels: Vec<(Code, Level)>,
+    /// The declared schema's file, when it is not `schema.sql`.
+    pub schema: Option<String>,
 }
 
 impl Config {
@@ -69,6 +71,12 @@ impl Config {
             };
         for (key, value) in &table {
             match key.as_str() {
+                "schema" => match value.as_str() {
+                    Some(path) if !path.trim().is_empty() => config.schema = Some(path.to_owned()),
+                    _ => diags.push(invalid(
+                        "`schema` must be the declared schema's file name, e.g. \"schema.sql\"".into(),
+                    )),
+                },
                 "strict" => match value.as_bool() {
                     Some(b) => config.strict = b,
                     None => diags.push(invalid("`strict` must be true or false".into())),

@@ -202,6 +202,15 @@ codes! {
     ObjectExists = "object-exists", Schema, Deny, true;
     /// A table would get two columns of the same name.
     DuplicateColumn = "duplicate-column", Schema, Deny, true;
+    /// The declared schema (`schema.sql`) and the schema the migrations produce differ.
+    SchemaMismatch = "schema-mismatch", Schema, Deny, true;
+    /// The declared schema holds a statement the analysis cannot read, or is not a file of
+    /// CREATE statements.
+    SchemaUnreadable = "schema-unreadable", Schema, Deny, false;
+    /// An object of the declared schema the comparison cannot verify (an error in strict mode).
+    SchemaNotVerified = "schema-not-verified", Schema, Allow, true;
+    /// The declared schema changed since `driftless.lock` recorded it.
+    SchemaUnlocked = "schema-unlocked", Lock, Warn, false;
     /// DROP TABLE of a table that existed before this migration.
     DropTable = "drop-table", DataLoss, Deny, true;
     /// DROP COLUMN of a column that existed before this migration.
@@ -261,6 +270,20 @@ pub struct Diagnostic {
     pub message: String,
     /// The exact fix.
     pub help: Option<String>,
+    /// A second place the finding involves (the migration that shaped an object the declared
+    /// schema also declares), rendered as a note.
+    pub related: Option<Box<Related>>,
+}
+
+/// A second place of a diagnostic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Related {
+    /// The file, relative to the migrations folder.
+    pub file: String,
+    /// The byte range in that file.
+    pub range: Range<usize>,
+    /// What is there (`the migrations make it \`text\` here`).
+    pub label: String,
 }
 
 impl Diagnostic {
@@ -273,7 +296,18 @@ impl Diagnostic {
             range: None,
             message: message.into(),
             help: None,
+            related: None,
         }
+    }
+
+    /// Adds a second place.
+    pub fn related(mut self, file: impl Into<String>, range: Range<usize>, label: impl Into<String>) -> Diagnostic {
+        self.related = Some(Box::new(Related {
+            file: file.into(),
+            range,
+            label: label.into(),
+        }));
+        self
     }
 
     /// Places the diagnostic in a file.

@@ -8,6 +8,7 @@
 pub mod analysis;
 pub mod checksum;
 pub mod config;
+pub mod declared;
 pub mod diagnostic;
 pub mod dialect;
 pub mod directive;

@@ -115,6 +115,8 @@ pub struct LockFile {
     pub dialect: Dialect,
     /// Locked migrations, ordered by version.
     pub entries: Vec<Entry>,
+    /// The declared schema's file and checksum when it was locked (`schema <sha256> <path>`).
+    pub schema: Option<(String, [u8; 32])>,
 }
 
 /// Why a lock file could not be read.
@@ -132,6 +134,7 @@ impl LockFile {
         LockFile {
             dialect,
             entries: Vec::new(),
+            schema: None,
         }
     }
 
@@ -147,6 +150,9 @@ impl LockFile {
 
     fn body(&self) -> String {
         let mut body = format!("dialect {}\nchecksum {ALGORITHM}\n", self.dialect);
+        if let Some((path, hash)) = &self.schema {
+            body.push_str(&format!("schema {} {}\n", checksum::to_hex(hash), quote_path(path)));
+        }
         for e in &self.entries {
             let state = match e.state {
                 EntryState::Locked => "locked",
@@ -204,6 +210,7 @@ impl LockFile {
             ));
         }
         let mut dialect = None;
+        let mut schema = None;
         let mut entries: Vec<Entry> = Vec::new();
         let mut body = String::new();
         for (range, line) in lines.iter().skip(1) {
@@ -212,12 +219,14 @@ impl LockFile {
             // An entry's path is the rest of its line, quoted when it holds spaces.
             let mut words: Vec<&str> = Vec::new();
             let mut rest = line.trim_start();
-            while words.len() < 3 && !rest.is_empty() {
+            // `schema <sha256> <path>` has two words before its path, entries three.
+            let before_path = if rest.starts_with("schema ") { 2 } else { 3 };
+            while words.len() < before_path && !rest.is_empty() {
                 let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
                 words.push(&rest[..end]);
                 rest = rest[end..].trim_start();
             }
-            let entry_path = if matches!(words.first(), Some(&("locked" | "adopted"))) {
+            let entry_path = if matches!(words.first(), Some(&("locked" | "adopted" | "schema"))) {
                 unquote_path(rest.trim_end())
             } else {
                 words.extend(rest.split_whitespace());
@@ -233,6 +242,12 @@ impl LockFile {
                         d.parse::<Dialect>()
                             .map_err(|e| err(range.clone(), e.to_string()))?,
                     );
+                }
+                ["schema", hex, path] => {
+                    let hash = checksum::from_hex(hex).ok_or_else(|| {
+                        err(range.clone(), format!("`{hex}` is not a sha256 checksum"))
+                    })?;
+                    schema = Some(((*path).to_owned(), hash));
                 }
                 ["checksum", algorithm] => {
                     if *algorithm != ALGORITHM {
@@ -280,7 +295,11 @@ impl LockFile {
         }
         let dialect = dialect.ok_or_else(|| err(0..0, "the lock file names no dialect".into()))?;
         entries.sort_by_key(|e| e.version);
-        Ok(LockFile { dialect, entries })
+        Ok(LockFile {
+            dialect,
+            entries,
+            schema,
+        })
     }
 }
 
@@ -305,6 +324,7 @@ mod tests {
                     path: "0002_b.sql".into(),
                 },
             ],
+            schema: Some(("schema file.sql".into(), [3; 32])),
         }
     }
 
@@ -329,6 +349,7 @@ mod tests {
                     path: (*path).to_owned(),
                 })
                 .collect(),
+            schema: None,
         }
     }
 
@@ -492,9 +513,16 @@ pub fn lock(
         .get(FILE_NAME)
         .and_then(|f| LockFile::parse(&String::from_utf8_lossy(&f.content)).ok())
         .unwrap_or_else(|| LockFile::new(dialect));
+    // The declared schema, when the folder has one, is recorded so a change to it shows in the
+    // lock file's diff.
+    let schema_file = before.schema_file.clone();
     let mut lock = LockFile {
         dialect,
         entries: existing.entries.clone(),
+        schema: schema_file.and_then(|path| {
+            let file = folder.get(&path)?;
+            Some((path, checksum::checksum(&file.content)))
+        }),
     };
     let mut locked = Vec::new();
     let mut rehashed = Vec::new();

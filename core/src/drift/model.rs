@@ -65,6 +65,8 @@ pub struct Origin {
     pub file: String,
     /// 1-based line of the statement.
     pub line: usize,
+    /// Byte offset of the statement in the file.
+    pub offset: usize,
 }
 
 impl fmt::Display for Origin {

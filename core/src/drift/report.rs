@@ -44,6 +44,9 @@ pub struct Drift {
     pub database: Option<String>,
     /// The migration statement that made the object what the history says.
     pub origin: Option<Origin>,
+    /// Where the other side made it: the declared schema's statement (`schema.sql`); `None` for
+    /// a live database.
+    pub database_origin: Option<Origin>,
     /// SQL that would bring the database back to the history.
     pub to_history: String,
     /// SQL a new migration would run to bring the history to the database (a captured hotfix).

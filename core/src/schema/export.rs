@@ -19,6 +19,7 @@ impl Replay {
             Some(Origin {
                 file: (*file).to_owned(),
                 line,
+                offset: at,
             })
         };
         let name = |key: &Key| drift::Name {

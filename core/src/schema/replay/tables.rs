@@ -134,7 +134,8 @@ impl Replay {
             declared_not_null: false,
             vague: false,
             created_in: self.migration,
-            made: (self.migration, st.start),
+            // Its own line, where a finding about it points.
+            made: (self.migration, st.span(def.name.span).start),
         };
         if serial && self.dialect == Dialect::Mysql {
             // MySQL's SERIAL is BIGINT UNSIGNED NOT NULL AUTO_INCREMENT UNIQUE.

@@ -1,0 +1,287 @@
+//! The declared schema: an optional file of CREATE statements in the migrations folder
+//! (`schema.sql`, or `schema = "…"` in `driftless.toml`) that states the end state the
+//! migrations must produce. It is read with the replay into the drift model and compared with
+//! the schema the whole history produces, drafts included: every difference is a
+//! `schema-mismatch` error pointing at the declaration and at the migration that shaped the
+//! object, so the build fails before anything reaches a database.
+
+use crate::checksum;
+use crate::config::Config;
+use crate::diagnostic::{Code, Diagnostic, Severity};
+use crate::dialect::Dialect;
+use crate::drift::{self, DriftKind, Origin};
+use crate::folder::Folder;
+use crate::lockfile::LockFile;
+use crate::schema::{MigrationInput, Replay};
+use crate::split;
+
+/// The declared schema's file when `driftless.toml` names none.
+pub const DEFAULT_FILE: &str = "schema.sql";
+
+/// The declared schema's file for `config`, and whether `driftless.toml` named it.
+pub fn file_name(config: &Config) -> (&str, bool) {
+    match &config.schema {
+        Some(path) => (path.as_str(), true),
+        None => (DEFAULT_FILE, false),
+    }
+}
+
+/// What reading the declared schema gave.
+pub(crate) struct Declared {
+    /// Its path in the folder.
+    pub path: String,
+    /// Its text.
+    pub text: String,
+    /// Its model, when every statement was read.
+    pub schema: Option<drift::Schema>,
+}
+
+/// Reads the declared schema of `folder`, if it has one, into the drift model. Statements the
+/// replay cannot read, statements that are not DDL, and inconsistencies inside the file are
+/// errors in it: a declared schema the analysis cannot understand is never skipped.
+pub(crate) fn read(
+    folder: &Folder,
+    config: &Config,
+    dialect: Dialect,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Declared> {
+    let (path, named) = file_name(config);
+    let Some(file) = folder.get(path) else {
+        if named {
+            diags.push(
+                Diagnostic::new(
+                    Code::SchemaUnreadable,
+                    format!("driftless.toml names the declared schema `{path}`, but the folder has no such file"),
+                )
+                .in_file(crate::config::FILE_NAME)
+                .help(format!("create `{path}` (`driftless pull --database-url URL` writes it from a database), or remove `schema` from driftless.toml")),
+            );
+        }
+        return None;
+    };
+    let path = path.to_owned();
+    let Ok(text) = std::str::from_utf8(&file.content) else {
+        diags.push(
+            Diagnostic::new(Code::SchemaUnreadable, format!("`{path}` is not valid UTF-8"))
+                .in_file(&path)
+                .help("save the file as UTF-8"),
+        );
+        return Some(Declared {
+            path,
+            text: String::from_utf8_lossy(&file.content).into_owned(),
+            schema: None,
+        });
+    };
+    let text = text.strip_prefix('\u{feff}').map_or_else(
+        || text.to_owned(),
+        |rest| format!("   {rest}"),
+    );
+    let before = diags.len();
+    let split = split::split(&text, dialect);
+    for e in &split.errors {
+        diags.push(
+            Diagnostic::new(Code::SchemaUnreadable, e.message.clone())
+                .in_file(&path)
+                .at(e.range.clone())
+                .help(e.help.clone()),
+        );
+    }
+    let ranges: Vec<std::ops::Range<usize>> = split.statements().collect();
+    for range in &ranges {
+        let statement = &text[range.clone()];
+        let first = first_word(statement);
+        if !matches!(first.as_str(), "create" | "alter" | "comment") {
+            diags.push(
+                Diagnostic::new(
+                    Code::SchemaUnreadable,
+                    format!("`{path}` declares the end state with CREATE statements; `{}` is not one", first.to_uppercase()),
+                )
+                .in_file(&path)
+                .at(range.start..range.start + statement.lines().next().unwrap_or("").len())
+                .help("keep data changes and drops in migrations; the declared schema lists what exists at the end"),
+            );
+        }
+    }
+    let mut replay = Replay::new(dialect, &config.externs);
+    let facts = replay.migration(&MigrationInput {
+        sql: &text,
+        statements: &ranges,
+        transactional: true,
+    });
+    for (range, statement) in ranges.iter().zip(&facts.statements) {
+        if statement.opaque {
+            let first_line = text[range.clone()].lines().next().unwrap_or("").len();
+            diags.push(
+                Diagnostic::new(
+                    Code::SchemaUnreadable,
+                    format!("this statement of `{path}` cannot be read, so the declared schema is not known"),
+                )
+                .in_file(&path)
+                .at(range.start..range.start + first_line)
+                .help("write the object with a plain CREATE statement the analysis reads, or declare it under `extern` in driftless.toml if the folder does not own it"),
+            );
+        }
+    }
+    for finding in &facts.findings {
+        diags.push(
+            Diagnostic::new(finding.code, finding.message.clone())
+                .severity(if finding.uncertain {
+                    Severity::Warning
+                } else {
+                    Severity::Error
+                })
+                .in_file(&path)
+                .at(finding.range.clone())
+                .help(finding.help.clone().unwrap_or_default()),
+        );
+    }
+    let readable = !diags[before..].iter().any(Diagnostic::is_error);
+    let schema = readable.then(|| replay.schema(&[(path.as_str(), text.as_str())]));
+    Some(Declared { path, text, schema })
+}
+
+fn first_word(statement: &str) -> String {
+    let mut rest = statement.trim_start();
+    // Leading comments belong to the statement's range.
+    loop {
+        if let Some(after) = rest.strip_prefix("--") {
+            rest = after.split_once('\n').map_or("", |(_, r)| r).trim_start();
+        } else if let Some(after) = rest.strip_prefix("/*") {
+            rest = after.split_once("*/").map_or("", |(_, r)| r).trim_start();
+        } else {
+            break;
+        }
+    }
+    rest.split(|c: char| !c.is_alphanumeric() && c != '_')
+        .next()
+        .unwrap_or("")
+        .to_lowercase()
+}
+
+/// Compares the schema the history produces with the declared one: a `schema-mismatch` per
+/// difference, a `schema-not-verified` per fact the comparison cannot decide (an error in strict
+/// mode), and `schema-unlocked` when the file changed since `driftless.lock` recorded it.
+pub(crate) fn check(
+    dialect: Dialect,
+    history: &drift::Schema,
+    declared: &Declared,
+    config: &Config,
+    strict: bool,
+    lock: Option<&LockFile>,
+    sources: &[(String, String)],
+    diags: &mut Vec<Diagnostic>,
+) {
+    let path = &declared.path;
+    // The line of a migration's statement, for its excerpt.
+    let line_of = |origin: &Origin| {
+        sources
+            .iter()
+            .find(|(p, _)| *p == origin.file)
+            .map_or(origin.offset..origin.offset + 1, |(_, text)| {
+                line_range(text, origin.offset)
+            })
+    };
+    if let Some(lock) = lock {
+        let now = checksum::checksum(declared.text.as_bytes());
+        let recorded = lock.schema.as_ref().filter(|(p, _)| p == path).map(|(_, h)| *h);
+        if recorded != Some(now) {
+            diags.push(
+                Diagnostic::new(
+                    Code::SchemaUnlocked,
+                    format!("`{path}` changed since driftless.lock recorded it"),
+                )
+                .in_file(path)
+                .help("run `driftless lock` and commit driftless.lock, so the change shows in review"),
+            );
+        }
+    }
+    let Some(schema) = &declared.schema else {
+        return;
+    };
+    let report = drift::compare(dialect, history, schema);
+    let level = config.level(Code::SchemaMismatch).severity();
+    for d in &report.drift {
+        let what = format!("{} `{}`", d.object_kind, d.object);
+        let aspect = if d.aspect.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", d.aspect)
+        };
+        let help = "write the migration that makes the history match it with `driftless diff --name <what_it_does>`, or change the declared schema";
+        let diagnostic = match d.kind {
+            DriftKind::Extra => {
+                let mut diagnostic = Diagnostic::new(
+                    Code::SchemaMismatch,
+                    format!("{path} declares {what}, which no migration creates"),
+                )
+                .in_file(path)
+                .help(help);
+                if let Some(at) = &d.database_origin {
+                    diagnostic = diagnostic.at(line_range(&declared.text, at.offset));
+                }
+                diagnostic
+            }
+            DriftKind::Missing => {
+                let mut diagnostic = Diagnostic::new(
+                    Code::SchemaMismatch,
+                    format!("the migrations make {what}, which {path} does not declare"),
+                )
+                .help(help);
+                match &d.origin {
+                    Some(at) => {
+                        diagnostic = diagnostic.in_file(&at.file).at(line_of(at));
+                    }
+                    None => diagnostic = diagnostic.in_file(path),
+                }
+                diagnostic
+            }
+            DriftKind::Changed => {
+                let mut diagnostic = Diagnostic::new(
+                    Code::SchemaMismatch,
+                    format!(
+                        "{what}{aspect} differs: {path} says {}, the migrations make {}",
+                        d.database.as_deref().unwrap_or("?"),
+                        d.history.as_deref().unwrap_or("?")
+                    ),
+                )
+                .in_file(path)
+                .help(help);
+                if let Some(at) = &d.database_origin {
+                    diagnostic = diagnostic.at(line_range(&declared.text, at.offset));
+                }
+                if let Some(at) = &d.origin {
+                    diagnostic = diagnostic.related(
+                        &at.file,
+                        line_of(at),
+                        format!("the migrations last shape {what} here"),
+                    );
+                }
+                diagnostic
+            }
+        };
+        diags.push(diagnostic.severity(level));
+    }
+    let not_verified = if strict {
+        Severity::Error
+    } else {
+        config.level(Code::SchemaNotVerified).severity()
+    };
+    for u in &report.unverified {
+        diags.push(
+            Diagnostic::new(
+                Code::SchemaNotVerified,
+                format!("{} cannot be compared with {path}: {}", u.object, u.why),
+            )
+            .in_file(path)
+            .severity(not_verified)
+            .help("write the object so the analysis reads it on both sides, or accept it unverified (not in strict mode)"),
+        );
+    }
+}
+
+/// The range of the line that starts at or holds `offset`.
+fn line_range(text: &str, offset: usize) -> std::ops::Range<usize> {
+    let offset = offset.min(text.len());
+    let end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
+    offset..end.max(offset + 1).min(text.len().max(offset))
+}
