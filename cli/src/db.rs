@@ -352,43 +352,160 @@ fn indent(sql: &str) -> String {
         .join("\n")
 }
 
-/// Writes the drift as a new draft migration, then checks the folder: data loss in it needs
-/// an `allow` like in any migration.
-pub async fn run_diff(args: StatusArgs) -> anyhow::Result<ExitCode> {
+/// `driftless diff`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct DiffArgs {
+    #[command(flatten)]
+    pub target: Target,
+    /// The new migration's name (`add_email_to_users`).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Write the migration to stdout instead of a new file.
+    #[arg(long)]
+    pub print: bool,
+}
+
+/// `driftless pull`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct PullArgs {
+    #[command(flatten)]
+    pub target: Target,
+    /// Write the schema to stdout instead of the folder's declared schema file.
+    #[arg(long)]
+    pub print: bool,
+}
+
+/// Writes the next draft migration: from the history's schema to `schema.sql`, or to a live
+/// database with `--database-url`. Then checks the folder: data loss in it needs an `allow`.
+pub async fn run_diff(args: DiffArgs) -> anyhow::Result<ExitCode> {
     let t = &args.target;
-    let m = load(t)?;
-    let db = connect(&t.database_url).await?;
-    let drift = on_pool!(db, |p| t.migrator(&m).drift(p).await)?;
-    if !drift.has_drift() {
-        println!(
-            "no drift: nothing to capture ({} objects compared, {} not verified)",
-            drift.report.compared,
-            drift.report.unverified.len()
-        );
+    let (body, name) = match &t.database_url {
+        Some(_) => {
+            let m = load(t)?;
+            let db = connect(&t.database_url).await?;
+            let drift = on_pool!(db, |p| t.migrator(&m).drift(p).await)?;
+            if !drift.has_drift() {
+                println!(
+                    "no drift: nothing to capture ({} objects compared, {} not verified)",
+                    drift.report.compared,
+                    drift.report.unverified.len()
+                );
+                return Ok(ExitCode::SUCCESS);
+            }
+            let body = driftless::drift::migration(
+                core_dialect(m.dialect()),
+                &drift.report,
+                &drift.history,
+                &drift.database,
+            );
+            let header = "-- Captured by `driftless diff`: the changes made to the database outside the history.\n\
+                 -- The database they came from already has them: record this migration there without\n\
+                 -- running it (`driftless lock`, then `driftless baseline --version <this version>`).\n\n";
+            (format!("{header}{body}"), "capture_drift")
+        }
+        None => {
+            let folder = driftless_core::loader::load(&t.dir)
+                .with_context(|| format!("cannot read `{}`", t.dir.display()))?;
+            let analysis = driftless_core::analyze(&folder, &Default::default());
+            let (dialect, history, declared) =
+                match driftless_core::declared::schemas(&folder, &analysis) {
+                    Ok(schemas) => schemas,
+                    Err(diags) => {
+                        for d in &diags {
+                            eprintln!("{}", analysis.render(d, &t.dir.display().to_string()));
+                        }
+                        bail!("cannot read the declared schema");
+                    }
+                };
+            let report = driftless_core::drift::compare(dialect, &history, &declared);
+            if report.drift.is_empty() {
+                println!(
+                    "the migrations already make the declared schema ({} objects compared, {} not verified)",
+                    report.compared,
+                    report.unverified.len()
+                );
+                return Ok(ExitCode::SUCCESS);
+            }
+            let config = std::fs::read_to_string(t.dir.join(driftless_core::config::FILE_NAME))
+                .map(|text| driftless_core::config::Config::parse(&text).0)
+                .unwrap_or_default();
+            let (path, _) = driftless_core::declared::file_name(&config);
+            let body =
+                driftless_core::drift::migration_from(dialect, &report, &history, &declared, path);
+            let header = "-- Written by `driftless diff` from the declared schema: what makes the history match it.\n\
+                 -- Review it. Data loss stops the build until each statement is acknowledged on the\n\
+                 -- line before it: `-- driftless: allow <code>: <reason>`.\n\n";
+            (format!("{header}{body}"), "update_schema")
+        }
+    };
+    if args.print {
+        print!("{body}");
         return Ok(ExitCode::SUCCESS);
     }
-    let mut body = String::from(
-        "-- Captured by `driftless diff`: the changes made to the database outside the history.\n\
-         -- The database they came from already has them: record this migration there without\n\
-         -- running it (`driftless lock`, then `driftless baseline --version <this version>`).\n",
-    );
-    for d in &drift.report.drift {
-        body.push_str(&format!("\n-- {}\n{}\n", d.summary(), d.to_database));
-    }
-    let created = crate::folder::create(&t.dir, "capture_drift", false, Some(&body))?;
+    let name = args.name.as_deref().unwrap_or(name);
+    let created = crate::folder::create(&t.dir, name, false, Some(&body))?;
     for path in &created {
         println!("created {}", path.display());
     }
-    println!(
-        "{} difference(s) captured; checking the folder (data loss needs `-- driftless: allow`):",
-        drift.report.drift.len()
-    );
+    println!("checking the folder (data loss needs `-- driftless: allow`):");
     let checked = crate::folder::check(&t.dir, false, None, Format::Human)?;
     Ok(if checked == ExitCode::SUCCESS {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
     })
+}
+
+fn core_dialect(dialect: driftless::Dialect) -> driftless_core::Dialect {
+    match dialect {
+        driftless::Dialect::Postgres => driftless_core::Dialect::Postgres,
+        driftless::Dialect::Mysql => driftless_core::Dialect::Mysql,
+        driftless::Dialect::Sqlite => driftless_core::Dialect::Sqlite,
+    }
+}
+
+/// Writes the declared schema from a live database.
+pub async fn run_pull(args: PullArgs) -> anyhow::Result<ExitCode> {
+    let t = &args.target;
+    let db = connect(&t.database_url).await?;
+    let dialect = match &db {
+        Db::Pg(_) => driftless_core::Dialect::Postgres,
+        Db::My(_) => driftless_core::Dialect::Mysql,
+        Db::Lite(_) => driftless_core::Dialect::Sqlite,
+    };
+    // The folder's migrations when it has them (for the history table's name); a new project
+    // pulls before it has any.
+    let mut empty = driftless_core::Analysis::default();
+    empty.dialect = Some(dialect);
+    let m = match Migrations::load(&t.dir) {
+        Ok(m) => m.with_namespace(t.namespace.clone()),
+        Err(_) => Migrations::from_analysis(&empty, &t.namespace),
+    };
+    let schema = on_pool!(db, |p| t.migrator(&m).introspect(p).await)?;
+    let text = format!(
+        "-- The declared schema: the end state the migrations must produce.\n\
+         -- Written by `driftless pull`; edit it, then `driftless diff --name <what_it_does>`.\n\n{}",
+        driftless_core::drift::schema_sql(dialect, &schema)
+    );
+    if args.print {
+        print!("{text}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let config = std::fs::read_to_string(t.dir.join(driftless_core::config::FILE_NAME))
+        .map(|text| driftless_core::config::Config::parse(&text).0)
+        .unwrap_or_default();
+    let path = t.dir.join(driftless_core::declared::file_name(&config).0);
+    std::fs::create_dir_all(&t.dir)?;
+    std::fs::write(&path, text).with_context(|| format!("cannot write `{}`", path.display()))?;
+    println!(
+        "wrote {}: {} tables, {} views, {} enums, {} sequences",
+        path.display(),
+        schema.tables.len(),
+        schema.views.len(),
+        schema.enums.len(),
+        schema.sequences.len()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 fn list(versions: &[u64]) -> String {

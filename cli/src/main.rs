@@ -82,9 +82,12 @@ enum Command {
     /// objects, each with the migration that made it and the SQL that reconciles it (read-only;
     /// exit 1 on drift).
     Drift(db::StatusArgs),
-    /// Write the database's drift as a new draft migration (a hotfix captured into the
-    /// history); the file is checked like any other.
-    Diff(db::StatusArgs),
+    /// Write the next draft migration: from the history's schema to the declared `schema.sql`,
+    /// or, with `--database-url`, to a live database (a hotfix captured into the history). The
+    /// file is checked like any other: data loss in it needs an `allow`.
+    Diff(db::DiffArgs),
+    /// Write `schema.sql` from a live database (read-only).
+    Pull(db::PullArgs),
     /// Show what `migrate` would run and which consents it needs (read-only).
     Plan(db::PlanArgs),
     /// Mark a failed or interrupted migration as rolled back (run it again) or applied.
@@ -127,6 +130,7 @@ fn main() -> ExitCode {
         Command::Status(args) => block_on(db::run_status(args)),
         Command::Drift(args) => block_on(db::run_drift(args)),
         Command::Diff(args) => block_on(db::run_diff(args)),
+        Command::Pull(args) => block_on(db::run_pull(args)),
         Command::Plan(args) => block_on(db::run_plan(args)),
         Command::Resolve(args) => block_on(db::run_resolve(args)),
         Command::Baseline(args) => block_on(db::run_baseline(args)),

@@ -476,7 +476,8 @@ fn analyze_here(folder: &Folder, options: &Options) -> Analysis {
             &out.sources,
             &mut diags,
         );
-        out.sources.push((declared.path.clone(), declared.text.clone()));
+        out.sources
+            .push((declared.path.clone(), declared.text.clone()));
         out.schema_file = Some(declared.path);
     }
 

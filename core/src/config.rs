@@ -74,7 +74,8 @@ impl Config {
                 "schema" => match value.as_str() {
                     Some(path) if !path.trim().is_empty() => config.schema = Some(path.to_owned()),
                     _ => diags.push(invalid(
-                        "`schema` must be the declared schema's file name, e.g. \"schema.sql\"".into(),
+                        "`schema` must be the declared schema's file name, e.g. \"schema.sql\""
+                            .into(),
                     )),
                 },
                 "strict" => match value.as_bool() {

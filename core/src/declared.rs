@@ -62,9 +62,12 @@ pub(crate) fn read(
     let path = path.to_owned();
     let Ok(text) = std::str::from_utf8(&file.content) else {
         diags.push(
-            Diagnostic::new(Code::SchemaUnreadable, format!("`{path}` is not valid UTF-8"))
-                .in_file(&path)
-                .help("save the file as UTF-8"),
+            Diagnostic::new(
+                Code::SchemaUnreadable,
+                format!("`{path}` is not valid UTF-8"),
+            )
+            .in_file(&path)
+            .help("save the file as UTF-8"),
         );
         return Some(Declared {
             path,
@@ -72,10 +75,9 @@ pub(crate) fn read(
             schema: None,
         });
     };
-    let text = text.strip_prefix('\u{feff}').map_or_else(
-        || text.to_owned(),
-        |rest| format!("   {rest}"),
-    );
+    let text = text
+        .strip_prefix('\u{feff}')
+        .map_or_else(|| text.to_owned(), |rest| format!("   {rest}"));
     let before = diags.len();
     let split = split::split(&text, dialect);
     for e in &split.errors {
@@ -183,7 +185,11 @@ pub(crate) fn check(
     };
     if let Some(lock) = lock {
         let now = checksum::checksum(declared.text.as_bytes());
-        let recorded = lock.schema.as_ref().filter(|(p, _)| p == path).map(|(_, h)| *h);
+        let recorded = lock
+            .schema
+            .as_ref()
+            .filter(|(p, _)| p == path)
+            .map(|(_, h)| *h);
         if recorded != Some(now) {
             diags.push(
                 Diagnostic::new(
@@ -191,7 +197,9 @@ pub(crate) fn check(
                     format!("`{path}` changed since driftless.lock recorded it"),
                 )
                 .in_file(path)
-                .help("run `driftless lock` and commit driftless.lock, so the change shows in review"),
+                .help(
+                    "run `driftless lock` and commit driftless.lock, so the change shows in review",
+                ),
             );
         }
     }
@@ -284,4 +292,58 @@ fn line_range(text: &str, offset: usize) -> std::ops::Range<usize> {
     let offset = offset.min(text.len());
     let end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
     offset..end.max(offset + 1).min(text.len().max(offset))
+}
+
+/// For `driftless diff` and `pull`: the dialect, the schema the folder's whole history produces
+/// (drafts included) and the declared schema, or the diagnostics that keep the declared schema
+/// from being read (or say the folder has none).
+pub fn schemas(
+    folder: &Folder,
+    analysis: &crate::Analysis,
+) -> Result<(Dialect, drift::Schema, drift::Schema), Vec<Diagnostic>> {
+    let Some(dialect) = analysis.dialect else {
+        return Err(analysis
+            .diagnostics
+            .iter()
+            .filter(|d| d.code == Code::MissingDialect)
+            .cloned()
+            .collect());
+    };
+    let config = folder
+        .get(crate::config::FILE_NAME)
+        .map(|f| Config::parse(&String::from_utf8_lossy(&f.content)).0)
+        .unwrap_or_default();
+    let mut diags = Vec::new();
+    let Some(declared) = read(folder, &config, dialect, &mut diags) else {
+        let (path, _) = file_name(&config);
+        diags.push(
+            Diagnostic::new(
+                Code::SchemaUnreadable,
+                format!("the folder has no declared schema `{path}`"),
+            )
+            .help("write it (`driftless pull --database-url URL` writes it from a database), or diff against a database with `--database-url`"),
+        );
+        return Err(diags);
+    };
+    let Some(declared_schema) = declared.schema else {
+        return Err(diags.into_iter().filter(Diagnostic::is_error).collect());
+    };
+    let ranges: Vec<Vec<std::ops::Range<usize>>> = analysis
+        .migrations
+        .iter()
+        .map(|m| m.statements.iter().map(|s| s.range.clone()).collect())
+        .collect();
+    let sources: Vec<drift::Source<'_>> = analysis
+        .migrations
+        .iter()
+        .zip(&ranges)
+        .map(|(m, statements)| drift::Source {
+            path: &m.path,
+            sql: &m.sql,
+            statements,
+            transactional: m.transactional,
+        })
+        .collect();
+    let history = drift::expected(dialect, &sources, &config.externs);
+    Ok((dialect, history, declared_schema))
 }

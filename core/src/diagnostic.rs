@@ -301,7 +301,12 @@ impl Diagnostic {
     }
 
     /// Adds a second place.
-    pub fn related(mut self, file: impl Into<String>, range: Range<usize>, label: impl Into<String>) -> Diagnostic {
+    pub fn related(
+        mut self,
+        file: impl Into<String>,
+        range: Range<usize>,
+        label: impl Into<String>,
+    ) -> Diagnostic {
         self.related = Some(Box::new(Related {
             file: file.into(),
             range,

@@ -151,7 +151,11 @@ impl LockFile {
     fn body(&self) -> String {
         let mut body = format!("dialect {}\nchecksum {ALGORITHM}\n", self.dialect);
         if let Some((path, hash)) = &self.schema {
-            body.push_str(&format!("schema {} {}\n", checksum::to_hex(hash), quote_path(path)));
+            body.push_str(&format!(
+                "schema {} {}\n",
+                checksum::to_hex(hash),
+                quote_path(path)
+            ));
         }
         for e in &self.entries {
             let state = match e.state {
@@ -565,7 +569,16 @@ pub fn lock(
             strict: Some(false),
         },
     );
-    if after.has_errors() {
+    // The declared schema is checked on every build, locked or not: locking hides none of its
+    // findings, so they do not block it (`driftless diff` writes the migration that fixes them,
+    // and that migration is what gets locked).
+    let schema_finding = |d: &Diagnostic| {
+        matches!(
+            d.code,
+            Code::SchemaMismatch | Code::SchemaNotVerified | Code::SchemaUnlocked
+        )
+    };
+    if after.errors().any(|d| !schema_finding(d)) {
         return refuse(after);
     }
     Ok(LockOutcome {

@@ -809,10 +809,12 @@ impl<'a> Cmp<'a> {
                     database: None,
                     origin: view.origin.clone(),
                     database_origin: None,
-                    to_history: format!(
-                        "-- re-create view {} from its definition in the history{at}",
-                        sql::qualified(d, name)
-                    ),
+                    to_history: sql::create_view(d, name, view).unwrap_or_else(|| {
+                        format!(
+                            "-- re-create view {} from its definition in the history{at}",
+                            sql::qualified(d, name)
+                        )
+                    }),
                     to_database: sql::drop_view(d, name, view.materialized),
                 },
             );
@@ -835,10 +837,12 @@ impl<'a> Cmp<'a> {
                     origin: None,
                     database_origin: view.origin.clone(),
                     to_history: sql::drop_view(d, name, view.materialized),
-                    to_database: format!(
-                        "-- CREATE VIEW {} AS …: copy its definition from the database",
-                        sql::qualified(d, name)
-                    ),
+                    to_database: sql::create_view(d, name, view).unwrap_or_else(|| {
+                        format!(
+                            "-- CREATE VIEW {} AS …: copy its definition from the database",
+                            sql::qualified(d, name)
+                        )
+                    }),
                 },
             );
         }

@@ -7,12 +7,14 @@
 //! side to the other. What either side cannot know is counted as not verified, never reported.
 
 mod compare;
+mod generate;
 pub mod model;
 mod normalize;
 mod report;
 mod sql;
 
 pub use compare::compare;
+pub use generate::{migration, migration_from, schema_sql};
 
 pub use model::{
     Column, Constraint, ConstraintKind, Enum, Fact, Identity, Index, IndexPart, Name, Origin,

@@ -236,6 +236,9 @@ pub struct View {
     pub name: Name,
     /// Materialized (PostgreSQL).
     pub materialized: bool,
+    /// Its query (`SELECT …`), when the side knows it: what `pull` and `diff` write. Not
+    /// compared: engines rewrite queries.
+    pub definition: Option<String>,
     /// The statement that made it.
     pub origin: Option<Origin>,
 }

@@ -209,6 +209,24 @@ pub(crate) fn create_table(dialect: Dialect, table: &Table) -> String {
     sql
 }
 
+/// `CREATE [MATERIALIZED] VIEW … AS …`, when the view's query is known.
+pub(crate) fn create_view(
+    dialect: Dialect,
+    name: &Name,
+    view: &super::model::View,
+) -> Option<String> {
+    let query = view.definition.as_deref()?;
+    let kind = if view.materialized {
+        "MATERIALIZED VIEW"
+    } else {
+        "VIEW"
+    };
+    Some(format!(
+        "CREATE {kind} {} AS {query};",
+        qualified(dialect, name)
+    ))
+}
+
 /// `DROP [MATERIALIZED] VIEW …`.
 pub(crate) fn drop_view(dialect: Dialect, name: &Name, materialized: bool) -> String {
     let kind = if materialized {

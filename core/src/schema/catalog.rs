@@ -149,6 +149,8 @@ pub(crate) struct Simple {
     pub materialized: bool,
     /// A sequence a serial column owns.
     pub owned: bool,
+    /// A view's query, as written.
+    pub definition: Option<String>,
 }
 
 #[derive(Debug, Clone)]

@@ -148,6 +148,7 @@ impl Replay {
                 drift::View {
                     name: name(key),
                     materialized: view.materialized,
+                    definition: view.definition.clone(),
                     origin: origin(view.made),
                 },
             );

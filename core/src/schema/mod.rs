@@ -146,6 +146,7 @@ impl Replay {
                     made: (0, 0),
                     materialized: false,
                     owned: false,
+                    definition: None,
                 },
             );
         }

@@ -22,6 +22,10 @@ pub struct Drift {
     pub replayed: Vec<u64>,
     /// Migrations recorded `failed` or `running`: which of the objects they create exist.
     pub half_applied: Vec<HalfApplied>,
+    /// The schema the replayed history produces.
+    pub history: model::Schema,
+    /// The schema the database holds.
+    pub database: model::Schema,
 }
 
 impl Drift {
@@ -220,6 +224,8 @@ impl Migrator<'_> {
             report,
             replayed: replayed.iter().map(|m| m.version()).collect(),
             half_applied,
+            history,
+            database,
         })
     }
 }

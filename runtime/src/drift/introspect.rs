@@ -96,6 +96,11 @@ fn groups<K: PartialEq>(rows: &[Row], key: impl Fn(&Row) -> K) -> Vec<(K, Vec<&R
     out
 }
 
+/// A view's query as the catalog prints it, without surrounding blanks and a final `;`.
+fn view_query(text: &str) -> String {
+    text.trim().trim_end_matches(';').trim_end().to_owned()
+}
+
 fn new_table(name: Name) -> Table {
     Table {
         name,
@@ -154,7 +159,9 @@ async fn postgres(conn: &mut Conn, sql: &Sql) -> Result<Schema, Error> {
         "relations",
         format!(
             "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; \
-             SELECT {ns}, c.relname::text, c.relkind::text FROM pg_catalog.pg_class c {namespace} \
+             SELECT {ns}, c.relname::text, c.relkind::text, \
+             CASE WHEN c.relkind IN ('v', 'm') THEN pg_catalog.pg_get_viewdef(c.oid, true) END \
+             FROM pg_catalog.pg_class c {namespace} \
              WHERE {relation} AND (c.relkind IN ('r', 'p', 'v', 'm') AND NOT c.relispartition \
              OR c.relkind = 'S' AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d \
              WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = c.oid \
@@ -262,6 +269,7 @@ async fn postgres(conn: &mut Conn, sql: &Sql) -> Result<Schema, Error> {
                     View {
                         name,
                         materialized: kind == "m",
+                        definition: get(row, 3).map(view_query),
                         origin: None,
                     },
                 );
@@ -418,8 +426,10 @@ async fn mysql(conn: &mut Conn, sql: &Sql) -> Result<Schema, Error> {
         conn,
         "tables",
         format!(
-            "SELECT CAST(t.TABLE_NAME AS CHAR), CAST(t.TABLE_TYPE AS CHAR) \
-             FROM information_schema.TABLES t WHERE {} \
+            "SELECT CAST(t.TABLE_NAME AS CHAR), CAST(t.TABLE_TYPE AS CHAR), \
+             CAST(v.VIEW_DEFINITION AS CHAR), CAST(t.TABLE_SCHEMA AS CHAR) \
+             FROM information_schema.TABLES t LEFT JOIN information_schema.VIEWS v \
+             ON v.TABLE_SCHEMA = t.TABLE_SCHEMA AND v.TABLE_NAME = t.TABLE_NAME WHERE {} \
              AND t.TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED', 'VIEW', 'SEQUENCE') \
              ORDER BY t.TABLE_NAME",
             of("t")
@@ -499,9 +509,13 @@ async fn mysql(conn: &mut Conn, sql: &Sql) -> Result<Schema, Error> {
         let name = key(row);
         match get(row, 1) {
             Some("VIEW") => {
+                // MariaDB qualifies every name with the database: drop it, so the query reads
+                // in any database.
+                let database = format!("`{}`.", text(row, 3).replace('`', "``"));
                 let view = View {
                     name: name.clone(),
                     materialized: false,
+                    definition: get(row, 2).map(|q| view_query(&q.replace(&database, ""))),
                     origin: None,
                 };
                 schema.views.insert(name, view);
@@ -776,7 +790,7 @@ async fn sqlite(conn: &mut Conn, sql: &Sql) -> Result<Schema, Error> {
     let mut autoincrement = BTreeMap::new();
     // What the pragmas do not tell (checks, index expressions and predicates) comes from the
     // stored statements, read with the replay's parser.
-    let stored: Vec<&str> = ["table", "index"]
+    let stored: Vec<&str> = ["table", "index", "view"]
         .iter()
         .flat_map(|kind| objects.iter().filter(move |r| get(r, 0) == Some(kind)))
         .filter_map(|r| get(r, 2))
@@ -791,6 +805,7 @@ async fn sqlite(conn: &mut Conn, sql: &Sql) -> Result<Schema, Error> {
             let view = View {
                 name: name.clone(),
                 materialized: false,
+                definition: stored.views.get(&name).and_then(|v| v.definition.clone()),
                 origin: None,
             };
             schema.views.insert(name, view);

@@ -18,5 +18,5 @@ pub use check::{Drift, HalfApplied};
 pub use driftless_core::drift::Drift as Difference;
 pub use driftless_core::drift::{
     Column, Constraint, ConstraintKind, DriftKind, Enum, Fact, Identity, Index, IndexPart, Name,
-    Origin, Report, Schema, Sequence, Table, Unverified, View,
+    Origin, Report, Schema, Sequence, Table, Unverified, View, migration, schema_sql,
 };

@@ -177,6 +177,14 @@ impl Replay {
     pub(super) fn create_view(&mut self, run: &mut Run<'_>, st: &Stmt<'_>, create: &CreateView) {
         let name = self.name(st, &create.name);
         let exists = self.catalog.views.contains_key(&name.key);
+        if exists
+            && create.or_replace
+            && let Some(view) = self.catalog.views.get_mut(&name.key)
+        {
+            view.definition = Some(create.query.to_string());
+            view.made = (self.migration, st.start);
+            return;
+        }
         if exists || self.catalog.tables.contains_key(&name.key) {
             if !(create.if_not_exists || create.or_replace && exists) {
                 self.report(
@@ -203,6 +211,7 @@ impl Replay {
                 made: (self.migration, st.start),
                 materialized: create.materialized,
                 owned: false,
+                definition: Some(create.query.to_string()),
             },
         );
         run.created.push(Created::View(name.key));
@@ -452,6 +461,7 @@ impl Replay {
                 made: (self.migration, st.start),
                 materialized: false,
                 owned: false,
+                definition: None,
             },
         );
         run.created.push(Created::Schema(key));
@@ -487,6 +497,7 @@ impl Replay {
                 made: (self.migration, st.start),
                 materialized: false,
                 owned: false,
+                definition: None,
             },
         );
         run.created.push(Created::Sequence(name.key));

@@ -452,6 +452,7 @@ impl Replay {
             made: table.made,
             materialized: false,
             owned: true,
+            definition: None,
         });
     }
 
