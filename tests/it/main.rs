@@ -1,6 +1,7 @@
 //! Database integration tests: the runtime against real SQLite, PostgreSQL and MariaDB.
 
 mod common;
+mod declared;
 mod drift;
 mod holes;
 mod introspect;

@@ -29,6 +29,7 @@ pub fn compare(dialect: Dialect, history: &Schema, database: &Schema) -> Report 
     cmp.tables();
     cmp.views();
     cmp.enums();
+    cmp.composites();
     cmp.sequences();
     cmp.report
 }
@@ -163,7 +164,7 @@ impl<'a> Cmp<'a> {
                 .filter(|e| {
                     let other: BTreeSet<&str> = e.columns.iter().map(|c| c.key.as_str()).collect();
                     let shared = keys.intersection(&other).count();
-                    shared * 2 >= keys.union(&other).count()
+                    shared * 2 >= keys.union(&other).count() && (shared >= 2 || keys == other)
                 })
                 .collect();
             if let [only] = candidates.as_slice() {
@@ -959,6 +960,85 @@ impl<'a> Cmp<'a> {
                         "CREATE TYPE {} AS ENUM ({values});",
                         sql::qualified(d, name)
                     ),
+                },
+            );
+        }
+    }
+
+    fn composites(&mut self) {
+        let d = self.dialect;
+        let fields = |c: &super::model::Composite| -> Vec<(String, String)> {
+            c.fields
+                .iter()
+                .map(|(n, t)| {
+                    let t = normalize::ty(d, t).unwrap_or_else(|| t.to_lowercase());
+                    (n.clone(), t)
+                })
+                .collect()
+        };
+        let describe = |c: &super::model::Composite| {
+            let f: Vec<String> = c.fields.iter().map(|(n, t)| format!("{n} {t}")).collect();
+            format!("({})", f.join(", "))
+        };
+        for (name, h) in &self.history.composites {
+            self.report.compared += 1;
+            let sure = !self.uncertain(&name.name);
+            let drift = match self.database.composites.get(name) {
+                Some(e) if fields(h) == fields(e) => continue,
+                Some(e) => Drift {
+                    kind: DriftKind::Changed,
+                    object_kind: "type",
+                    object: name.to_string(),
+                    aspect: "fields",
+                    history: Some(describe(h)),
+                    database: Some(describe(e)),
+                    origin: h.origin.clone(),
+                    database_origin: e.origin.clone(),
+                    to_history: format!(
+                        "DROP TYPE {};\n{}",
+                        sql::qualified(d, name),
+                        sql::create_composite(d, name, h)
+                    ),
+                    to_database: format!(
+                        "DROP TYPE {};\n{}",
+                        sql::qualified(d, name),
+                        sql::create_composite(d, name, e)
+                    ),
+                },
+                None => Drift {
+                    kind: DriftKind::Missing,
+                    object_kind: "type",
+                    object: name.to_string(),
+                    aspect: "",
+                    history: Some(describe(h)),
+                    database: None,
+                    origin: h.origin.clone(),
+                    database_origin: None,
+                    to_history: sql::create_composite(d, name, h),
+                    to_database: format!("DROP TYPE {};", sql::qualified(d, name)),
+                },
+            };
+            self.drift(sure, drift);
+        }
+        for (name, e) in &self.database.composites {
+            if self.history.composites.contains_key(name) || self.is_extern(name) {
+                continue;
+            }
+            self.report.compared += 1;
+            let sure = !self.uncertain(&name.name);
+            self.drift(
+                sure,
+                Drift {
+                    kind: DriftKind::Extra,
+                    object_kind: "type",
+                    object: name.to_string(),
+                    aspect: "",
+                    history: None,
+                    database: Some(describe(e)),
+                    origin: None,
+                    database_origin: e.origin.clone(),
+                    to_history: format!("DROP TYPE {};", sql::qualified(d, name)),
+                    to_database: sql::create_composite(d, name, e),
                 },
             );
         }

@@ -20,7 +20,8 @@ use super::report::{Drift, DriftKind, Report};
 /// Where a finding's statement goes in the file.
 fn phase(d: &Drift) -> u8 {
     match (d.kind, d.object_kind) {
-        (DriftKind::Extra, "enum" | "sequence") | (DriftKind::Changed, "enum") => 0,
+        (DriftKind::Extra, "enum" | "type" | "sequence")
+        | (DriftKind::Changed, "enum" | "type") => 0,
         (DriftKind::Extra, "table") => 1,
         (DriftKind::Changed, "table") => 2,
         (DriftKind::Extra | DriftKind::Changed, "column") => 3,
@@ -62,10 +63,45 @@ pub fn migration_from(
     }
     items.sort_by_key(|(phase, within, _)| (*phase, *within));
     let renames = rename_candidates(dialect, report, from, to);
+    // SQLite changes a column or a key by rebuilding the table: one rebuild, into the target's
+    // shape, covers every change to that table.
+    let rebuilt: BTreeSet<Name> = if dialect == Dialect::Sqlite {
+        report
+            .drift
+            .iter()
+            .filter(|d| d.to_database.contains("__driftless_new"))
+            .filter_map(|d| owner(d, from, to))
+            .collect()
+    } else {
+        BTreeSet::new()
+    };
     let mut out = String::new();
     let mut written = BTreeSet::new();
     for (_, _, d) in items {
-        let sql = d.to_database.trim();
+        let owned = owner(d, from, to).filter(|t| rebuilt.contains(t));
+        let rebuild;
+        let sql = match &owned {
+            Some(table) => match (from.tables.get(table), to.tables.get(table)) {
+                (Some(old), Some(new)) => {
+                    // The rebuild drops the columns it does not copy: say which could be
+                    // renames instead.
+                    let mut text = String::new();
+                    for (gone, rename) in &renames {
+                        if gone.starts_with(&format!("{table}.")) {
+                            text.push_str(&format!(
+                                "-- If `{gone}` was renamed, not replaced, rename it before the \
+                                 rebuild to keep its data:\n-- {rename}\n"
+                            ));
+                        }
+                    }
+                    text.push_str(&super::sql::sqlite_rebuild(old, new));
+                    rebuild = text;
+                    rebuild.as_str()
+                }
+                _ => d.to_database.trim(),
+            },
+            None => d.to_database.trim(),
+        };
         // SQLite rebuilds a table once for all its changes: the same statement repeats.
         if sql.is_empty() || !written.insert(sql.to_owned()) {
             continue;
@@ -74,6 +110,13 @@ pub fn migration_from(
             out.push('\n');
         }
         out.push_str(&format!("-- {}\n", describe(d, other)));
+        if d.kind == DriftKind::Changed && d.object_kind == "table" {
+            out.push_str(
+                "-- The two tables share most of their columns, so this is written as a rename. If \
+                 the new one is another table, write its CREATE TABLE and a DROP TABLE of the old \
+                 one instead.\n",
+            );
+        }
         if d.kind == DriftKind::Missing
             && d.object_kind == "column"
             && let Some(rename) = renames.get(d.object.as_str())
@@ -98,6 +141,24 @@ pub fn migration_from(
         }
     }
     out
+}
+
+/// The table a finding of a column, key, check or index belongs to.
+fn owner(d: &Drift, from: &Schema, to: &Schema) -> Option<Name> {
+    let tables = || from.tables.values().chain(to.tables.values());
+    match d.object_kind {
+        "column" | "constraint" => tables()
+            .find(|t| {
+                let name = t.name.to_string();
+                d.object.starts_with(&format!("{name}."))
+                    || d.object.starts_with(&format!("{name} "))
+            })
+            .map(|t| t.name.clone()),
+        "index" => tables()
+            .find(|t| t.indexes.iter().any(|i| i.name == d.object))
+            .map(|t| t.name.clone()),
+        _ => None,
+    }
 }
 
 /// A finding in one comment line, naming the other side.
@@ -233,6 +294,9 @@ pub fn schema_sql(dialect: Dialect, schema: &Schema) -> String {
             "CREATE TYPE {} AS ENUM ({values});",
             sql::qualified(dialect, name)
         ));
+    }
+    for (name, c) in &schema.composites {
+        push(sql::create_composite(dialect, name, c));
     }
     for name in schema.sequences.keys() {
         push(format!(

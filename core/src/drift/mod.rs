@@ -17,10 +17,16 @@ pub use compare::compare;
 pub use generate::{migration, migration_from, schema_sql};
 
 pub use model::{
-    Column, Constraint, ConstraintKind, Enum, Fact, Identity, Index, IndexPart, Name, Origin,
-    Schema, Sequence, Table, View,
+    Column, Composite, Constraint, ConstraintKind, Enum, Fact, Identity, Index, IndexPart, Name,
+    Origin, Schema, Sequence, Table, View,
 };
 pub use report::{Drift, DriftKind, Report, Unverified};
+
+/// An expression in the form the comparison compares (lowercase outside literals, no casts,
+/// no grouping parentheses).
+pub(crate) fn normalize_expr(dialect: crate::Dialect, text: &str) -> String {
+    normalize::expr(dialect, text)
+}
 
 /// One migration of a history, as [`expected`] replays it.
 #[derive(Debug, Clone)]

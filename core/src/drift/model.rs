@@ -84,6 +84,8 @@ pub struct Schema {
     pub views: BTreeMap<Name, View>,
     /// Enum types (PostgreSQL).
     pub enums: BTreeMap<Name, Enum>,
+    /// Composite types (PostgreSQL `CREATE TYPE … AS (…)`).
+    pub composites: BTreeMap<Name, Composite>,
     /// Sequences that no column owns (PostgreSQL).
     pub sequences: BTreeMap<Name, Sequence>,
     /// Replay side only: lowercase words of statements the replay could not read; an object
@@ -250,6 +252,17 @@ pub struct Enum {
     pub name: Name,
     /// Its labels in order; `Unknown` when a statement the replay could not read changed it.
     pub values: Fact<Vec<String>>,
+    /// The statement that made it.
+    pub origin: Option<Origin>,
+}
+
+/// A composite type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Composite {
+    /// Its key.
+    pub name: Name,
+    /// Its fields in order: name and type as this side spells it.
+    pub fields: Vec<(String, String)>,
     /// The statement that made it.
     pub origin: Option<Origin>,
 }

@@ -37,9 +37,9 @@ pub(crate) fn column_def(dialect: Dialect, column: &Column, inline_pk: bool) -> 
         .unwrap_or_else(|| "TEXT".to_owned());
     let identity = column.identity.known().copied().unwrap_or(Identity::None);
     if dialect == Dialect::Postgres && identity == Identity::Serial {
-        ty = match ty.to_lowercase().as_str() {
-            "bigint" | "int8" => "bigserial".to_owned(),
-            "smallint" | "int2" => "smallserial".to_owned(),
+        ty = match super::normalize::ty(dialect, &ty).as_deref() {
+            Some("bigint") => "bigserial".to_owned(),
+            Some("smallint") => "smallserial".to_owned(),
             _ => "serial".to_owned(),
         };
     }
@@ -56,13 +56,32 @@ pub(crate) fn column_def(dialect: Dialect, column: &Column, inline_pk: bool) -> 
         (Dialect::Sqlite, Identity::AutoIncrement) if inline_pk => def.push_str(" AUTOINCREMENT"),
         _ => {}
     }
-    if column.nullable == Fact::Known(false) && !inline_pk {
+    if column.nullable == Fact::Known(false) {
         def.push_str(" NOT NULL");
     }
     if let Fact::Known(Some(default)) = &column.default {
-        def.push_str(&format!(" DEFAULT {}", paren_default(dialect, default)));
+        def.push_str(&format!(
+            " DEFAULT {}",
+            paren_default(dialect, plain_number(default))
+        ));
     }
     def
+}
+
+/// A number the catalog wrote with a cast (`'-1'::integer`, `(0)::numeric`) as the number: the
+/// column's type gives it its type, and PostgreSQL re-casts it to the column's type anyway.
+fn plain_number(default: &str) -> &str {
+    let Some((value, cast)) = default.split_once("::") else {
+        return default;
+    };
+    let value = value.trim().trim_start_matches('(').trim_end_matches(')');
+    let value = value.trim_matches('\'');
+    let cast_ok = cast.chars().all(|c| c.is_ascii_alphabetic() || c == ' ');
+    if cast_ok && !value.is_empty() && value.parse::<f64>().is_ok() {
+        value
+    } else {
+        default
+    }
 }
 
 /// SQLite wants parentheses around a default that is not a literal.
@@ -113,7 +132,9 @@ pub(crate) fn constraint_clause(dialect: Dialect, constraint: &Constraint) -> St
             )
         }
         ConstraintKind::Check(expr) => {
-            let expr = expr.as_deref().unwrap_or("TRUE");
+            // `NOT VALID` is a property of how it was added, not of the check itself.
+            let expr = expr.as_deref().unwrap_or("TRUE").trim();
+            let expr = expr.strip_suffix("NOT VALID").unwrap_or(expr).trim_end();
             if expr.trim_start().to_uppercase().starts_with("CHECK") {
                 expr.to_owned()
             } else {
@@ -131,7 +152,10 @@ pub(crate) fn create_index(dialect: Dialect, table: &Name, index: &Index) -> Str
             .iter()
             .map(|p| match p {
                 IndexPart::Column(c) => ident(dialect, c),
-                IndexPart::Expression(e) => format!("({e})"),
+                IndexPart::Expression(e) => match mysql_prefix(dialect, e) {
+                    Some((column, length)) => format!("{}({length})", ident(dialect, column)),
+                    None => format!("({})", bare(e)),
+                },
             })
             .collect::<Vec<_>>()
             .join(", "),
@@ -148,6 +172,48 @@ pub(crate) fn create_index(dialect: Dialect, table: &Name, index: &Index) -> Str
     }
     sql.push(';');
     sql
+}
+
+/// An expression without the parentheses that wrap all of it (each round trip through a
+/// catalog would add a pair).
+fn bare(expr: &str) -> &str {
+    let mut e = expr.trim();
+    while e.starts_with('(') && e.ends_with(')') {
+        // The first parenthesis must close at the very end.
+        let mut depth = 0;
+        let mut closes_at_end = true;
+        for (i, c) in e.char_indices() {
+            match c {
+                '(' => depth += 1,
+                ')' => {
+                    depth -= 1;
+                    if depth == 0 && i != e.len() - 1 {
+                        closes_at_end = false;
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        if !closes_at_end {
+            break;
+        }
+        e = e[1..e.len() - 1].trim();
+    }
+    e
+}
+
+/// A MySQL prefix key part, `column(length)`.
+fn mysql_prefix(dialect: Dialect, part: &str) -> Option<(&str, &str)> {
+    if dialect != Dialect::Mysql {
+        return None;
+    }
+    let (column, rest) = part.split_once('(')?;
+    let column = column.trim().trim_matches('`');
+    let length = rest.strip_suffix(')')?;
+    (length.chars().all(|c| c.is_ascii_digit())
+        && column.chars().all(|c| c.is_alphanumeric() || c == '_'))
+    .then_some((column, length))
 }
 
 /// `DROP INDEX …`.
@@ -207,6 +273,24 @@ pub(crate) fn create_table(dialect: Dialect, table: &Table) -> String {
         sql.push_str(&create_index(dialect, &table.name, index));
     }
     sql
+}
+
+/// `CREATE TYPE … AS (…)`.
+pub(crate) fn create_composite(
+    dialect: Dialect,
+    name: &Name,
+    c: &super::model::Composite,
+) -> String {
+    let fields: Vec<String> = c
+        .fields
+        .iter()
+        .map(|(field, ty)| format!("{} {ty}", ident(dialect, field)))
+        .collect();
+    format!(
+        "CREATE TYPE {} AS ({});",
+        qualified(dialect, name),
+        fields.join(", ")
+    )
 }
 
 /// `CREATE [MATERIALIZED] VIEW … AS …`, when the view's query is known.

@@ -159,6 +159,8 @@ pub(crate) struct Type {
     pub name: String,
     /// The labels of an enum, in order; `None` for other types.
     pub values: Option<Vec<String>>,
+    /// The fields of a composite type: name and type as written.
+    pub fields: Option<Vec<(String, String)>>,
     pub created_in: usize,
     pub made: Made,
 }

@@ -165,6 +165,18 @@ impl Replay {
                 );
             }
         }
+        for (key, ty) in &self.catalog.types {
+            if let Some(fields) = &ty.fields {
+                schema.composites.insert(
+                    name(key),
+                    drift::Composite {
+                        name: name(key),
+                        fields: fields.clone(),
+                        origin: origin(ty.made),
+                    },
+                );
+            }
+        }
         for (key, sequence) in &self.catalog.sequences {
             if !sequence.owned {
                 schema.sequences.insert(

@@ -3,7 +3,8 @@
 //! table.
 //!
 //! Round trips, after the connection is taken from the pool:
-//! - PostgreSQL: 5 queries (relations, columns, constraints, indexes, enums), in one
+//! - PostgreSQL: 5 queries (relations, columns, constraints, indexes, enum and composite
+//!   types), in one
 //!   `REPEATABLE READ, READ ONLY` transaction whose `BEGIN` and `COMMIT` ride along with the
 //!   first and the last query, so the five see one snapshot of the catalogs. (`Db::open` also
 //!   sets `client_connection_check_interval`, one more round trip.)
@@ -16,8 +17,8 @@
 use std::collections::BTreeMap;
 
 use driftless_core::drift::{
-    Column, Constraint, ConstraintKind, Enum, Fact, Identity, Index, IndexPart, Name, Schema,
-    Sequence, Table, View,
+    Column, Composite, Constraint, ConstraintKind, Enum, Fact, Identity, Index, IndexPart, Name,
+    Schema, Sequence, Table, View,
 };
 
 use crate::backend::{Conn, Pool, Sql};
@@ -246,12 +247,23 @@ async fn postgres(conn: &mut Conn, sql: &Sql) -> Result<Schema, Error> {
         conn,
         "enums",
         format!(
-            "SELECT {ns}, t.typname::text, e.enumlabel::text \
+            "SELECT ns, typname, item, kind, field_type FROM (\
+             SELECT n.nspname AS nsp, {ns} AS ns, t.typname::text AS typname, \
+             e.enumlabel::text AS item, 'e' AS kind, NULL::text AS field_type, \
+             e.enumsortorder::float8 AS ord \
              FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace \
              LEFT JOIN pg_catalog.pg_enum e ON e.enumtypid = t.oid \
-             WHERE t.typtype = 'e' AND {user_schema} AND {} \
-             ORDER BY n.nspname, t.typname, e.enumsortorder; COMMIT",
-            not_extension("pg_type", "t.oid"),
+             WHERE t.typtype = 'e' AND {user_schema} AND {not_type_extension} \
+             UNION ALL \
+             SELECT n.nspname, {ns}, t.typname::text, a.attname::text, 'c', \
+             pg_catalog.format_type(a.atttypid, a.atttypmod), a.attnum::float8 \
+             FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace \
+             JOIN pg_catalog.pg_class c ON c.oid = t.typrelid AND c.relkind = 'c' \
+             JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 \
+             AND NOT a.attisdropped \
+             WHERE t.typtype = 'c' AND {user_schema} AND {not_type_extension}) types \
+             ORDER BY nsp, typname, kind, ord; COMMIT",
+            not_type_extension = not_extension("pg_type", "t.oid"),
         ),
     )
     .await?;
@@ -365,6 +377,18 @@ async fn postgres(conn: &mut Conn, sql: &Sql) -> Result<Schema, Error> {
         });
     }
     for (name, rows) in groups(&enums, pg_name) {
+        if get(rows[0], 3) == Some("c") {
+            let fields = rows.iter().map(|r| (text(r, 2), text(r, 4))).collect();
+            schema.composites.insert(
+                name.clone(),
+                Composite {
+                    name,
+                    fields,
+                    origin: None,
+                },
+            );
+            continue;
+        }
         let values = rows.iter().filter_map(|r| get(r, 2)).map(str::to_owned);
         schema.enums.insert(
             name.clone(),

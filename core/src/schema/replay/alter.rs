@@ -281,7 +281,10 @@ impl Replay {
                     AlterColumnOperation::SetDefault { value } => {
                         let column = table.column_mut(&column_key).unwrap();
                         column.has_default = true;
-                        column.default = Fact::Known(Some(value.to_string()));
+                        column.default = Fact::Known(Some(
+                            super::tables::source_text(st, value)
+                                .unwrap_or_else(|| value.to_string()),
+                        ));
                         if column.identity == Identity::Serial {
                             // The sequence's default is replaced: no longer a serial.
                             column.identity = Identity::None;

@@ -321,12 +321,22 @@ impl Replay {
             }
             _ => None,
         };
+        let fields = match representation {
+            Some(UserDefinedTypeRepresentation::Composite { attributes }) => Some(
+                attributes
+                    .iter()
+                    .map(|a| (self.ident_name(&a.name), a.data_type.to_string()))
+                    .collect(),
+            ),
+            _ => None,
+        };
         self.catalog.types.insert(
             name.key.clone(),
             Type {
                 schema: name.schema.clone(),
                 name: name.name.clone(),
                 values,
+                fields,
                 created_in: self.migration,
                 made: (self.migration, st.start),
             },

@@ -18,6 +18,7 @@ use crate::schema::catalog::{
 use super::{Certainty, Created, ForeignKeyRef, HELP_FK_PG, HELP_TABLE, Run, Stmt, display};
 use crate::drift::{Fact, Identity, IndexPart};
 use crate::schema::catalog::Made;
+use sqlparser::ast::Spanned;
 
 /// What a constraint carries beyond its kind and columns.
 pub(super) struct Detail {
@@ -58,6 +59,29 @@ impl Detail {
             ..Detail::new(made)
         }
     }
+}
+
+/// The text of the statement that `span` covers, when the parser knows it.
+pub(super) fn source_text(st: &Stmt<'_>, expr: &Expr) -> Option<String> {
+    let span = expr.span();
+    if span == sqlparser::tokenizer::Span::empty() {
+        return None;
+    }
+    let range = st.span(span);
+    // `span` falls back to the whole statement when it cannot place the expression.
+    if range == st.range() {
+        return None;
+    }
+    let text = st
+        .text
+        .get(range.start.checked_sub(st.start)?..range.end.checked_sub(st.start)?)?;
+    let text = text.trim();
+    // Spans of some expressions cover only a part (the operand of a unary minus): use the
+    // written text only when it means what the parsed expression prints.
+    let dialect = crate::Dialect::Postgres;
+    let same = crate::drift::normalize_expr(dialect, text)
+        == crate::drift::normalize_expr(dialect, &expr.to_string());
+    (!text.is_empty() && same).then(|| text.to_owned())
 }
 
 /// Whether `expr` uses the identifier `word` (case-insensitively, as a whole word).
@@ -145,6 +169,12 @@ impl Replay {
         }
         for option in &def.options {
             self.column_option(&mut column, &option.option);
+            // A default keeps its spelling in the file: what `diff` and `pull` write back.
+            if let ColumnOption::Default(expr) = &option.option
+                && let Some(text) = source_text(st, expr)
+            {
+                column.default = Fact::Known(Some(text));
+            }
         }
         column
     }

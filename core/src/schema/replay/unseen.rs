@@ -94,6 +94,7 @@ impl Replay {
                         schema: key.schema.clone(),
                         name,
                         values: None,
+                        fields: None,
                         created_in: self.migration,
                         made: (self.migration, st.start),
                     },
