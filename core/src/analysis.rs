@@ -223,8 +223,9 @@ impl Analysis {
                 .in_file(related.file.clone())
                 .at(related.range.clone());
             let rendered = self.render_one(&note, dir);
-            let first = format!("note[{}]: ", diagnostic.code);
-            out.push_str(&rendered.replacen(&first, "note: ", 1));
+            // The excerpt of the second place, under a `= note:` line like `= help:`.
+            let excerpt = rendered.split_once('\n').map_or("", |(_, rest)| rest);
+            out.push_str(&format!("  = note: {}\n{excerpt}", related.label));
         }
         out
     }

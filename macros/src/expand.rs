@@ -124,9 +124,16 @@ fn analyse(folder: &Folder, args: &Args, span: Span) -> syn::Result<Embed> {
 
 fn generate(embed: &Embed, folder: &Folder, dir: &Path, args: &Args) -> TokenStream {
     let private = quote!(::driftless::__private);
+    // The declared schema is part of the verdict: an edit to it must rebuild the crate.
+    let config = folder
+        .get(driftless_core::config::FILE_NAME)
+        .map(|f| driftless_core::config::Config::parse(&String::from_utf8_lossy(&f.content)).0)
+        .unwrap_or_default();
+    let schema_file = driftless_core::declared::file_name(&config).0.to_owned();
     let tracked = [
         driftless_core::lockfile::FILE_NAME,
         driftless_core::config::FILE_NAME,
+        schema_file.as_str(),
     ]
     .into_iter()
     .filter(|name| folder.get(name).is_some())

@@ -86,7 +86,34 @@ fn specs() -> Vec<Spec> {
         ("non_utf8", sqlite, vec![]),
         ("missing_build_script", sqlite, vec![init()]),
         ("dialect_mismatch", postgres, vec![init()]),
+        (
+            "schema_mismatch",
+            sqlite,
+            vec![(L, 1, File("0001_users.sql"))],
+        ),
+        (
+            "schema_agrees",
+            sqlite,
+            vec![(L, 1, File("0001_users.sql"))],
+        ),
+        (
+            "schema_unreadable",
+            sqlite,
+            vec![(L, 1, File("0001_users.sql"))],
+        ),
     ]
+}
+
+/// The declared schema a fixture's lock file records, when it has one.
+fn schema_lock(name: &str) -> Option<Locked> {
+    match name {
+        "schema_mismatch" | "schema_agrees" => Some(File("schema.sql")),
+        "schema_unreadable" => Some(Was(
+            "schema.sql",
+            "CREATE TABLE users (id INTEGER PRIMARY KEY);\n",
+        )),
+        _ => None,
+    }
 }
 
 #[test]
@@ -108,6 +135,13 @@ fn fixture_locks_come_from_the_lock_writer() {
                 path: path.to_owned(),
             });
         }
+        lock.schema = schema_lock(name).map(|content| match content {
+            File(path) => (
+                path.to_owned(),
+                checksum(&std::fs::read(dir.join(path)).unwrap()),
+            ),
+            Was(path, text) => (path.to_owned(), checksum(text.as_bytes())),
+        });
         let expected = lock.render();
         let file = dir.join("driftless.lock");
         if bless {
