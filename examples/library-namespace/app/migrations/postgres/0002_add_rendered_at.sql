@@ -1,0 +1,2 @@
+-- Set when the render job has stored the document.
+ALTER TABLE reports ADD COLUMN rendered_at TIMESTAMPTZ;

@@ -1,0 +1,2 @@
+-- Why the last attempt failed, for the retry policy and for people.
+ALTER TABLE jobs ADD COLUMN last_error TEXT;
