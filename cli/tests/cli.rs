@@ -374,3 +374,90 @@ fn a_hidden_migration_is_a_warning() {
     );
     assert!(!out.contains(".swp"), "{out}");
 }
+
+/// The declared-schema loop a user runs: edit `schema.sql`, `driftless diff --name`, acknowledge
+/// what it flags, lock; then `pull` writes `schema.sql` from a database, which the history makes.
+#[test]
+fn declared_schema_loop() {
+    let dir = temp("declared");
+    write(
+        &dir,
+        "m/0001_init.sql",
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL);\nCREATE TABLE old_log (id INTEGER PRIMARY KEY);\n",
+    );
+    write(
+        &dir,
+        "m/schema.sql",
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL);\nCREATE TABLE old_log (id INTEGER PRIMARY KEY);\n",
+    );
+    let o = driftless(&["lock", "m", "--dialect", "sqlite"], &dir);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = driftless(&["check", "m"], &dir);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = driftless(&["diff", "m"], &dir);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("already make the declared schema"),
+        "{}",
+        text(&o)
+    );
+
+    // The user edits the declared schema: a new column and table, a table gone.
+    write(
+        &dir,
+        "m/schema.sql",
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL, email TEXT);\n\
+         CREATE TABLE teams (id INTEGER PRIMARY KEY, title TEXT NOT NULL);\n",
+    );
+    let o = driftless(&["check", "m"], &dir);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("error[schema-mismatch]"), "{}", text(&o));
+    let o = driftless(&["diff", "m", "--print"], &dir);
+    assert!(o.status.success(), "{}", text(&o));
+    let printed = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        printed.contains("ALTER TABLE \"users\" ADD COLUMN \"email\" TEXT;")
+            && printed.contains("CREATE TABLE \"teams\"")
+            && printed.find("CREATE TABLE \"teams\"") < printed.find("DROP TABLE \"old_log\";"),
+        "{printed}"
+    );
+    assert!(!dir.join("m/0002_add_email.sql").exists());
+    // Written as the next migration: the drop stops the build until it is acknowledged.
+    let o = driftless(&["diff", "m", "--name", "add_email"], &dir);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("error[drop-table]"), "{}", text(&o));
+    let written = std::fs::read_to_string(dir.join("m/0002_add_email.sql")).unwrap();
+    assert_eq!(written.matches("DROP TABLE").count(), 1, "{written}");
+    write(
+        &dir,
+        "m/0002_add_email.sql",
+        &written.replace(
+            "DROP TABLE \"old_log\";",
+            "-- driftless: allow drop-table: the log moved to the log service\nDROP TABLE \"old_log\";",
+        ),
+    );
+    let o = driftless(&["check", "m"], &dir);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = driftless(&["lock", "m"], &dir);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = driftless(&["check", "m", "--strict"], &dir);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(!text(&o).contains("schema-unlocked"), "{}", text(&o));
+
+    // Apply, then pull the database's schema: the history makes it.
+    let url = format!("sqlite://{}?mode=rwc", dir.join("app.db").display());
+    let o = driftless(&["migrate", "m", "--database-url", &url], &dir);
+    if o.status.success() {
+        std::fs::remove_file(dir.join("m/schema.sql")).unwrap();
+        let o = driftless(&["pull", "m", "--database-url", &url], &dir);
+        assert!(o.status.success(), "{}", text(&o));
+        let pulled = std::fs::read_to_string(dir.join("m/schema.sql")).unwrap();
+        assert!(pulled.contains("CREATE TABLE \"teams\""), "{pulled}");
+        assert!(
+            !pulled.contains("old_log") && !pulled.contains("_driftless"),
+            "{pulled}"
+        );
+        let o = driftless(&["check", "m"], &dir);
+        assert!(!text(&o).contains("error["), "{}", text(&o));
+    }
+}

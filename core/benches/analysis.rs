@@ -70,6 +70,35 @@ fn generate(n: usize, dialect: Dialect) -> Folder {
     folder
 }
 
+/// `folder` with a `schema.sql` that declares the end state its migrations produce.
+fn with_declared_schema(folder: &Folder, dialect: Dialect) -> Folder {
+    let analysis = analyze(folder, &Options::default());
+    let ranges: Vec<Vec<std::ops::Range<usize>>> = analysis
+        .migrations
+        .iter()
+        .map(|m| m.statements.iter().map(|s| s.range.clone()).collect())
+        .collect();
+    let sources: Vec<driftless_core::drift::Source<'_>> = analysis
+        .migrations
+        .iter()
+        .zip(&ranges)
+        .map(|(m, statements)| driftless_core::drift::Source {
+            path: &m.path,
+            sql: &m.sql,
+            statements,
+            transactional: m.transactional,
+        })
+        .collect();
+    let schema = driftless_core::drift::expected(dialect, &sources, &[]);
+    let mut folder = folder.clone();
+    folder.files.push(driftless_core::folder::File {
+        path: "schema.sql".into(),
+        content: driftless_core::drift::schema_sql(dialect, &schema).into_bytes(),
+    });
+    folder.files.sort_by(|a, b| a.path.cmp(&b.path));
+    folder
+}
+
 /// One draft migration, analysed without a lock file.
 fn single(sql: String, dialect: Dialect) -> (Folder, Options) {
     let folder = Folder::from_files([("0001_big.sql".to_owned(), sql.into_bytes())]);
@@ -135,28 +164,43 @@ fn main() {
     } else {
         "release"
     };
-    println!("analysis of 1,000 migrations ({profile} profile)");
+    println!("analysis of 1,000 migrations ({profile} profile), without and with a schema.sql");
     for dialect in Dialect::ALL {
         let folder = generate(1000, dialect);
         let bytes: usize = folder.files.iter().map(|f| f.content.len()).sum();
         let runs = if cfg!(debug_assertions) { 3 } else { 10 };
-        let mut times: Vec<Duration> = (0..runs)
-            .map(|_| {
-                let start = Instant::now();
-                let a = analyze(&folder, &Options::default());
-                let elapsed = start.elapsed();
-                assert!(!a.has_errors(), "{:?}", a.errors().next());
-                assert_eq!(a.migrations.len(), 1000);
-                elapsed
-            })
-            .collect();
-        times.sort();
+        let measure = |folder: &Folder| {
+            let mut times: Vec<Duration> = (0..runs)
+                .map(|_| {
+                    let start = Instant::now();
+                    let a = analyze(folder, &Options::default());
+                    let elapsed = start.elapsed();
+                    assert!(
+                        !a.has_errors(),
+                        "{:?}",
+                        a.errors().next().map(|d| a.render(d, "bench"))
+                    );
+                    assert_eq!(a.migrations.len(), 1000);
+                    elapsed
+                })
+                .collect();
+            times.sort();
+            (times[runs / 2], times[0])
+        };
+        let (median, min) = measure(&folder);
+        // The declared schema the history produces, written as `pull` writes it: the build
+        // then compares 1,000 migrations' end state with it.
+        let with_schema = with_declared_schema(&folder, dialect);
+        let (median_s, min_s) = measure(&with_schema);
         println!(
-            "  {:<8} {:>5} KB  median {:>8.1} ms  min {:>8.1} ms",
+            "  {:<8} {:>5} KB  median {:>8.1} ms  min {:>8.1} ms  | with schema.sql median {:>8.1} ms  min {:>8.1} ms  (+{:.1}%)",
             dialect.as_str(),
             bytes / 1024,
-            times[runs / 2].as_secs_f64() * 1e3,
-            times[0].as_secs_f64() * 1e3,
+            median.as_secs_f64() * 1e3,
+            min.as_secs_f64() * 1e3,
+            median_s.as_secs_f64() * 1e3,
+            min_s.as_secs_f64() * 1e3,
+            (min_s.as_secs_f64() / min.as_secs_f64() - 1.0) * 100.0,
         );
     }
 

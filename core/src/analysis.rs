@@ -357,6 +357,30 @@ fn analyze_here(folder: &Folder, options: &Options) -> Analysis {
         d.severity(severity)
     }));
 
+    // The declared schema is read on a thread of its own while the migrations replay: the two
+    // are independent until they are compared.
+    let declared_file = folder
+        .get(crate::declared::file_name(&config).0)
+        .map(|f| f.content.clone());
+    let declared = out.dialect.map(|dialect| {
+        let config = config.clone();
+        let read = move || {
+            let mut diags = Vec::new();
+            let declared = crate::declared::read_content(
+                declared_file.as_deref(),
+                &config,
+                dialect,
+                &mut diags,
+            );
+            (declared, diags)
+        };
+        std::thread::Builder::new()
+            .name("driftless-declared".to_owned())
+            .stack_size(ANALYSIS_STACK)
+            .spawn(read.clone())
+            .map_err(|_| read)
+    });
+
     let newest_locked = lock.as_ref().and_then(LockFile::newest);
     let mut replay = out.dialect.map(|d| Replay::new(d, &config.externs));
 
@@ -458,8 +482,19 @@ fn analyze_here(folder: &Folder, options: &Options) -> Analysis {
     }
 
     // The declared schema against the schema the whole history produces, drafts included.
+    let declared = declared.and_then(|thread| {
+        let (declared, declared_diags) = match thread {
+            Ok(handle) => handle
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            // No thread could be started: read it here.
+            Err(read) => read(),
+        };
+        diags.extend(declared_diags);
+        declared
+    });
     if let (Some(dialect), Some(replay)) = (out.dialect, replay.as_ref())
-        && let Some(declared) = crate::declared::read(folder, &config, dialect, &mut diags)
+        && let Some(declared) = declared
     {
         let files: Vec<(&str, &str)> = out
             .migrations

@@ -45,8 +45,24 @@ pub(crate) fn read(
     dialect: Dialect,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Declared> {
+    let (path, _) = file_name(config);
+    read_content(
+        folder.get(path).map(|f| f.content.as_slice()),
+        config,
+        dialect,
+        diags,
+    )
+}
+
+/// [`read`] of the declared schema's bytes (`None`: the folder has no such file).
+pub(crate) fn read_content(
+    content: Option<&[u8]>,
+    config: &Config,
+    dialect: Dialect,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Declared> {
     let (path, named) = file_name(config);
-    let Some(file) = folder.get(path) else {
+    let Some(content) = content else {
         if named {
             diags.push(
                 Diagnostic::new(
@@ -60,7 +76,7 @@ pub(crate) fn read(
         return None;
     };
     let path = path.to_owned();
-    let Ok(text) = std::str::from_utf8(&file.content) else {
+    let Ok(text) = std::str::from_utf8(content) else {
         diags.push(
             Diagnostic::new(
                 Code::SchemaUnreadable,
@@ -71,7 +87,7 @@ pub(crate) fn read(
         );
         return Some(Declared {
             path,
-            text: String::from_utf8_lossy(&file.content).into_owned(),
+            text: String::from_utf8_lossy(content).into_owned(),
             schema: None,
         });
     };

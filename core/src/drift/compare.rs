@@ -57,6 +57,9 @@ impl Key<'_> {
         if self.kind != other.kind {
             return false;
         }
+        if self.columns == other.columns && self.target == other.target {
+            return true;
+        }
         let sorted = |c: &[String]| c.iter().cloned().collect::<BTreeSet<_>>();
         let columns = if self.kind == 2 {
             self.columns == other.columns
@@ -95,7 +98,7 @@ impl Key<'_> {
 
 impl<'a> Cmp<'a> {
     fn uncertain(&self, name: &str) -> bool {
-        self.history.uncertain.contains(&name.to_lowercase())
+        !self.history.uncertain.is_empty() && self.history.uncertain.contains(&name.to_lowercase())
     }
 
     fn is_extern(&self, name: &Name) -> bool {
@@ -269,15 +272,15 @@ impl<'a> Cmp<'a> {
         let rebuild_to_database = || sql::sqlite_rebuild(&with_name(h, name), e);
         for hc in &h.columns {
             self.report.compared += 1;
-            let object = format!("{}.{}", name, hc.name);
             let column_sure = sure && !self.uncertain(&hc.key);
+            let object = || format!("{}.{}", name, hc.name);
             let Some(ec) = e.column(&hc.key) else {
                 self.drift(
                     column_sure,
                     Drift {
                         kind: DriftKind::Missing,
                         object_kind: "column",
-                        object,
+                        object: object(),
                         aspect: "",
                         history: Some(describe_column(hc)),
                         database: None,
@@ -300,7 +303,7 @@ impl<'a> Cmp<'a> {
                         Drift {
                             kind: DriftKind::Changed,
                             object_kind: "column",
-                            object: object.clone(),
+                            object: object(),
                             aspect,
                             history: Some(history),
                             database: Some(database),
@@ -311,7 +314,7 @@ impl<'a> Cmp<'a> {
                         },
                     ),
                     None => self.unverified(
-                        format!("column {object}"),
+                        format!("column {}", object()),
                         format!("its {aspect} is spelled in a form the comparison does not read"),
                     ),
                 }
@@ -351,7 +354,10 @@ impl<'a> Cmp<'a> {
     ) -> Vec<(&'static str, Option<(String, String)>)> {
         let d = self.dialect;
         let mut out = Vec::new();
-        if let (Fact::Known(ht), Fact::Known(et)) = (&h.ty, &e.ty) {
+        // Equal spellings need no normalising (a declared schema written as `pull` writes it).
+        if let (Fact::Known(ht), Fact::Known(et)) = (&h.ty, &e.ty)
+            && ht != et
+        {
             match (normalize::ty(d, ht), normalize::ty(d, et)) {
                 (Some(a), Some(b)) => {
                     if !normalize::same_type(d, &a, &b) {
@@ -371,7 +377,9 @@ impl<'a> Cmp<'a> {
             let word = |n: bool| if n { "NULL" } else { "NOT NULL" }.to_owned();
             out.push(("nullability", Some((word(*hn), word(*en)))));
         }
-        if let (Fact::Known(hd), Fact::Known(ed)) = (&h.default, &e.default) {
+        if let (Fact::Known(hd), Fact::Known(ed)) = (&h.default, &e.default)
+            && hd != ed
+        {
             let a = normalize::default(d, hd.as_deref());
             let b = normalize::default(d, ed.as_deref());
             if a != b {
@@ -760,6 +768,9 @@ impl<'a> Cmp<'a> {
         let (Fact::Known(qa), Fact::Known(qb)) = (&a.predicate, &b.predicate) else {
             return None;
         };
+        if pa == pb && qa == qb {
+            return Some(a.unique == b.unique);
+        }
         let part = |p: &IndexPart| match p {
             IndexPart::Column(c) => (true, normalize::expr(d, c)),
             IndexPart::Expression(e) => (false, normalize::expr(d, e)),
