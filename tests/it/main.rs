@@ -7,3 +7,4 @@ mod introspect;
 mod migrate;
 mod real;
 mod reliability;
+mod revert;
