@@ -1,4 +1,5 @@
-//! `driftless status | plan | resolve | baseline`: a database's history against a folder.
+//! `driftless status | drift | diff | plan | resolve | baseline`: a database's history against a
+//! folder; the pool handling `migrate` and `revert` share.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -97,7 +98,7 @@ fn namespace(name: &str) -> Result<String, String> {
 
 impl Target {
     /// The options that locate the history, on a migrator of `m`.
-    fn migrator<'m>(&self, m: &'m Migrations) -> driftless::Migrator<'m> {
+    pub(crate) fn migrator<'m>(&self, m: &'m Migrations) -> driftless::Migrator<'m> {
         let migrator = m.migrator().table(&self.table);
         match &self.schema {
             Some(schema) => migrator.schema(schema),
@@ -107,7 +108,7 @@ impl Target {
 }
 
 /// A pool of the database the URL names.
-enum Db {
+pub(crate) enum Db {
     Pg(sqlx::PgPool),
     My(sqlx::MySqlPool),
     Lite(sqlx::SqlitePool),
@@ -117,14 +118,15 @@ enum Db {
 macro_rules! on_pool {
     ($db:expr, |$p:ident| $body:expr) => {
         match &$db {
-            Db::Pg($p) => $body,
-            Db::My($p) => $body,
-            Db::Lite($p) => $body,
+            $crate::db::Db::Pg($p) => $body,
+            $crate::db::Db::My($p) => $body,
+            $crate::db::Db::Lite($p) => $body,
         }
     };
 }
+pub(crate) use on_pool;
 
-async fn connect(url: &Option<String>) -> anyhow::Result<Db> {
+pub(crate) async fn connect(url: &Option<String>) -> anyhow::Result<Db> {
     // Read here rather than through clap's `env` feature, which the workspace does not enable.
     let url = match url {
         Some(url) => url.clone(),
@@ -149,7 +151,7 @@ async fn connect(url: &Option<String>) -> anyhow::Result<Db> {
     })
 }
 
-fn load(target: &Target) -> anyhow::Result<Migrations> {
+pub(crate) fn load(target: &Target) -> anyhow::Result<Migrations> {
     let m = Migrations::load(&target.dir)?;
     Ok(m.with_namespace(target.namespace.clone()))
 }

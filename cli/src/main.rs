@@ -1,8 +1,9 @@
-//! The `driftless` command: check, lock and create migrations; inspect and repair a database's
-//! history.
+//! The `driftless` command: check, lock and create migrations; apply and revert them; inspect
+//! and repair a database's history.
 
 mod db;
 mod folder;
+mod migrate;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -88,6 +89,27 @@ enum Command {
     Diff(db::DiffArgs),
     /// Write `schema.sql` from a live database (read-only).
     Pull(db::PullArgs),
+    /// Apply the folder's pending migrations, with the checks, lock and consent of
+    /// `MIGRATIONS.migrate` (as a release binary: drafts need --allow-drafts).
+    ///
+    /// Progress: on a terminal, one line with the migration running and its statement; with
+    /// `--format json` or when stderr is not a terminal, one JSON line per applied migration on
+    /// stdout (version, description, duration_ms, statements, consent), then a summary line.
+    ///
+    /// Exit codes: 0 applied, or nothing to do; 1 refused, nothing was applied (checksum
+    /// mismatch, unknown applied, out of order, a failed or interrupted row, drafts, consent
+    /// required, no history, drift with --refuse-drift, a folder with errors); 2 failed (a
+    /// migration failed, a database or connection error, the lock timed out) or invalid
+    /// arguments.
+    Migrate(migrate::MigrateArgs),
+    /// Revert the applied migrations newer than --to by running their down files (sqlx
+    /// `N_name.down.sql`, diesel `down.sql`), newest first; they are pending again.
+    ///
+    /// Needs --yes (without it, lists what would be reverted and exits 1). Every migration to
+    /// revert needs a down file, or nothing runs. A down file that can lose existing data needs
+    /// --consent <VERSION> unless the table is empty. Exit codes as for `migrate`: 0 reverted or
+    /// nothing to do, 1 refused (nothing was reverted), 2 failed.
+    Revert(migrate::RevertArgs),
     /// Show what `migrate` would run and which consents it needs (read-only).
     Plan(db::PlanArgs),
     /// Mark a failed or interrupted migration as rolled back (run it again) or applied.
@@ -131,6 +153,8 @@ fn main() -> ExitCode {
         Command::Drift(args) => block_on(db::run_drift(args)),
         Command::Diff(args) => block_on(db::run_diff(args)),
         Command::Pull(args) => block_on(db::run_pull(args)),
+        Command::Migrate(args) => block_on(migrate::run_migrate(args)),
+        Command::Revert(args) => block_on(migrate::run_revert(args)),
         Command::Plan(args) => block_on(db::run_plan(args)),
         Command::Resolve(args) => block_on(db::run_resolve(args)),
         Command::Baseline(args) => block_on(db::run_baseline(args)),

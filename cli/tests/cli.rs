@@ -447,17 +447,366 @@ fn declared_schema_loop() {
     // Apply, then pull the database's schema: the history makes it.
     let url = format!("sqlite://{}?mode=rwc", dir.join("app.db").display());
     let o = driftless(&["migrate", "m", "--database-url", &url], &dir);
-    if o.status.success() {
-        std::fs::remove_file(dir.join("m/schema.sql")).unwrap();
-        let o = driftless(&["pull", "m", "--database-url", &url], &dir);
-        assert!(o.status.success(), "{}", text(&o));
-        let pulled = std::fs::read_to_string(dir.join("m/schema.sql")).unwrap();
-        assert!(pulled.contains("CREATE TABLE \"teams\""), "{pulled}");
-        assert!(
-            !pulled.contains("old_log") && !pulled.contains("_driftless"),
-            "{pulled}"
-        );
-        let o = driftless(&["check", "m"], &dir);
-        assert!(!text(&o).contains("error["), "{}", text(&o));
+    assert!(o.status.success(), "{}", text(&o));
+    std::fs::remove_file(dir.join("m/schema.sql")).unwrap();
+    let o = driftless(&["pull", "m", "--database-url", &url], &dir);
+    assert!(o.status.success(), "{}", text(&o));
+    let pulled = std::fs::read_to_string(dir.join("m/schema.sql")).unwrap();
+    assert!(pulled.contains("CREATE TABLE \"teams\""), "{pulled}");
+    assert!(
+        !pulled.contains("old_log") && !pulled.contains("_driftless"),
+        "{pulled}"
+    );
+    let o = driftless(&["check", "m"], &dir);
+    assert!(!text(&o).contains("error["), "{}", text(&o));
+}
+
+/// Runs driftless with `env` set and the consent and database variables of the caller's
+/// environment removed.
+fn driftless_env(args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_driftless"));
+    command
+        .args(args)
+        .current_dir(cwd)
+        .env_remove("DRIFTLESS_ALLOW_DESTRUCTIVE")
+        .env_remove("DATABASE_URL");
+    for (k, v) in env {
+        command.env(k, v);
     }
+    command.output().expect("run driftless")
+}
+
+/// `migrate` or `revert` on `url`, with extra arguments.
+fn on_db(command: &str, dir: &Path, url: &str, extra: &[&str]) -> Output {
+    let mut args = vec![command, "m", "--database-url", url];
+    args.extend_from_slice(extra);
+    driftless_env(&args, dir, &[])
+}
+
+/// Every stdout line as JSON (the tests' stdout is a pipe: `migrate` prints JSON lines).
+fn json_lines(o: &Output) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| {
+            serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}\n{}", text(o)))
+        })
+        .collect()
+}
+
+/// The last line: the summary.
+fn summary(o: &Output) -> serde_json::Value {
+    let lines = json_lines(o);
+    let last = lines.last().cloned().expect("a summary line");
+    assert_eq!(last["event"], "summary", "{}", text(o));
+    last
+}
+
+fn sqlite_url(dir: &Path, name: &str) -> String {
+    format!("sqlite://{}?mode=rwc", dir.join(name).display())
+}
+
+/// `status --format json` of `url`.
+fn status_json(dir: &Path, url: &str) -> (Option<i32>, serde_json::Value) {
+    let o = on_db("status", dir, url, &["--format", "json"]);
+    let v = serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", text(&o)));
+    (o.status.code(), v)
+}
+
+#[test]
+fn migrate_applies_with_json_lines_then_has_nothing_to_do() {
+    let dir = temp("migrate-fresh");
+    write(
+        &dir,
+        "m/1_users.sql",
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);\n",
+    );
+    write(
+        &dir,
+        "m/2_posts.sql",
+        "CREATE TABLE posts (id INTEGER PRIMARY KEY);\nCREATE INDEX posts_id ON posts (id);\n",
+    );
+    let o = driftless(&["lock", "m", "--dialect", "sqlite"], &dir);
+    assert!(o.status.success(), "{}", text(&o));
+    let url = sqlite_url(&dir, "app.db");
+
+    // Not a terminal: one JSON line per applied migration, then the summary.
+    let o = on_db("migrate", &dir, &url, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let lines = json_lines(&o);
+    assert_eq!(lines.len(), 3, "{}", text(&o));
+    assert_eq!(lines[0]["event"], "applied");
+    assert_eq!(lines[0]["version"], 1);
+    assert_eq!(lines[0]["description"], "users");
+    assert_eq!(lines[0]["statements"], 1);
+    assert_eq!(lines[0]["consent"], false);
+    assert!(lines[0]["duration_ms"].is_u64(), "{}", lines[0]);
+    assert_eq!(lines[1]["version"], 2);
+    assert_eq!(lines[1]["statements"], 2);
+    assert_eq!(lines[2]["event"], "summary");
+    assert_eq!(lines[2]["result"], "applied");
+    assert_eq!(lines[2]["applied"], serde_json::json!([1, 2]));
+    assert_eq!(lines[2]["exit_code"], 0);
+    let (code, status) = status_json(&dir, &url);
+    assert_eq!(code, Some(0), "{status}");
+    assert_eq!(status["applied"], serde_json::json!([1, 2]));
+    assert_eq!(status["drift"]["drift"], serde_json::json!([]), "{status}");
+
+    // Nothing pending: exit 0, a summary and no applied line.
+    let o = on_db("migrate", &dir, &url, &["--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let lines = json_lines(&o);
+    assert_eq!(lines.len(), 1, "{}", text(&o));
+    assert_eq!(lines[0]["result"], "up_to_date");
+    assert_eq!(lines[0]["applied"], serde_json::json!([]));
+
+    // The exit codes are in the help.
+    let o = driftless(&["migrate", "--help"], &dir);
+    assert!(
+        text(&o).contains("Exit codes: 0 applied") && text(&o).contains("1 refused"),
+        "{}",
+        text(&o)
+    );
+}
+
+#[test]
+fn migrate_refusals_exit_1_and_apply_nothing() {
+    let dir = temp("migrate-refused");
+    write(
+        &dir,
+        "m/1_users.sql",
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);\n",
+    );
+    write(
+        &dir,
+        "m/2_fill.sql",
+        "INSERT INTO users (id, name) VALUES (1, 'a');\n",
+    );
+    let o = driftless(&["lock", "m", "--dialect", "sqlite"], &dir);
+    assert!(o.status.success(), "{}", text(&o));
+    let a = sqlite_url(&dir, "a.db");
+    let b = sqlite_url(&dir, "b.db");
+    for url in [&a, &b] {
+        let o = on_db("migrate", &dir, url, &[]);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    }
+    // A locked, acknowledged drop of a table that has a row: consent required.
+    write(
+        &dir,
+        "m/3_drop.sql",
+        "-- driftless: allow drop-table: users moved to the accounts service\nDROP TABLE users;\n",
+    );
+    let o = driftless(&["lock", "m"], &dir);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = on_db("migrate", &dir, &a, &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let s = summary(&o);
+    assert_eq!(s["result"], "refused");
+    assert_eq!(s["kind"], "ConsentRequired");
+    assert_eq!(s["applied"], serde_json::json!([]));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("DRIFTLESS_ALLOW_DESTRUCTIVE=3"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(status_json(&dir, &a).1["pending"], serde_json::json!([3]));
+    // Consent by flag...
+    let o = on_db("migrate", &dir, &a, &["--consent", "3"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let lines = json_lines(&o);
+    assert_eq!(lines[0]["version"], 3);
+    assert_eq!(lines[0]["consent"], true);
+    // ...or by the environment; a malformed value is a refusal.
+    let args = ["migrate", "m", "--database-url", &b];
+    let o = driftless_env(&args, &dir, &[("DRIFTLESS_ALLOW_DESTRUCTIVE", "all")]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert_eq!(summary(&o)["kind"], "InvalidConsent");
+    let o = driftless_env(&args, &dir, &[("DRIFTLESS_ALLOW_DESTRUCTIVE", "3")]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(json_lines(&o)[0]["consent"], true);
+
+    // A draft: the CLI refuses it as a release binary does, unless --allow-drafts.
+    write(&dir, "m/4_tags.sql", "CREATE TABLE tags (id INTEGER);\n");
+    let o = on_db("migrate", &dir, &a, &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let s = summary(&o);
+    assert_eq!(s["kind"], "Draft");
+    assert!(
+        s["error"]
+            .as_str()
+            .unwrap()
+            .contains("draft migration(s) 4"),
+        "{s}"
+    );
+    assert_eq!(status_json(&dir, &a).1["pending"], serde_json::json!([4]));
+    let o = on_db("migrate", &dir, &a, &["--allow-drafts"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(summary(&o)["applied"], serde_json::json!([4]));
+}
+
+#[test]
+fn migrate_failures_exit_2() {
+    let dir = temp("migrate-failed");
+    write(
+        &dir,
+        "m/1_users.sql",
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);\n",
+    );
+    // A duplicate key: valid SQL that the analysis accepts, failing on the database.
+    write(
+        &dir,
+        "m/2_bad.sql",
+        "INSERT INTO users (id, name) VALUES (1, 'a');\nINSERT INTO users (id, name) VALUES (1, 'b');\n",
+    );
+    let o = driftless(&["lock", "m", "--dialect", "sqlite"], &dir);
+    assert!(o.status.success(), "{}", text(&o));
+    let url = sqlite_url(&dir, "app.db");
+    let o = on_db("migrate", &dir, &url, &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let lines = json_lines(&o);
+    assert_eq!(lines.len(), 2, "{}", text(&o));
+    assert_eq!(lines[0]["version"], 1);
+    let s = &lines[1];
+    assert_eq!(s["result"], "failed");
+    assert_eq!(s["kind"], "MigrationFailed");
+    assert_eq!(s["applied"], serde_json::json!([1]));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("UNIQUE constraint failed"),
+        "{}",
+        text(&o)
+    );
+    // The failed row blocks the next run: a refusal (exit 1).
+    let o = on_db("migrate", &dir, &url, &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert_eq!(summary(&o)["kind"], "FailedMigration");
+
+    // A database that cannot be opened is a failure too.
+    let missing = format!("sqlite://{}", dir.join("no-such-dir/app.db").display());
+    let o = on_db("migrate", &dir, &missing, &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert_eq!(summary(&o)["result"], "failed");
+}
+
+#[test]
+fn revert_needs_yes_and_consent_then_migrate_reapplies() {
+    let dir = temp("revert");
+    write(
+        &dir,
+        "m/1_users.up.sql",
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);\n",
+    );
+    write(&dir, "m/1_users.down.sql", "DROP TABLE users;\n");
+    write(
+        &dir,
+        "m/2_posts.up.sql",
+        "CREATE TABLE posts (id INTEGER PRIMARY KEY);\nINSERT INTO posts (id) VALUES (1);\n",
+    );
+    write(&dir, "m/2_posts.down.sql", "DROP TABLE posts;\n");
+    write(&dir, "m/3_tags.up.sql", "CREATE TABLE tags (id INTEGER);\n");
+    write(&dir, "m/3_tags.down.sql", "DROP TABLE tags;\n");
+    let o = driftless(&["lock", "m", "--dialect", "sqlite"], &dir);
+    assert!(o.status.success(), "{}", text(&o));
+    let url = sqlite_url(&dir, "app.db");
+    let o = on_db("migrate", &dir, &url, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+
+    // Without --yes: what would run, and a refusal.
+    let o = on_db("revert", &dir, &url, &["--to", "1"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let s = summary(&o);
+    let error = s["error"].as_str().unwrap();
+    assert!(
+        error.contains("3 (3_tags.down.sql), 2 (2_posts.down.sql)") && error.contains("--yes"),
+        "{s}"
+    );
+    // `posts` has a row: its down file needs consent; nothing is reverted without it.
+    let o = on_db("revert", &dir, &url, &["--to", "1", "--yes"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let s = summary(&o);
+    assert_eq!(s["kind"], "ConsentRequired");
+    assert!(s["error"].as_str().unwrap().contains("--consent 2"), "{s}");
+    assert_eq!(
+        status_json(&dir, &url).1["applied"],
+        serde_json::json!([1, 2, 3])
+    );
+
+    let o = on_db(
+        "revert",
+        &dir,
+        &url,
+        &["--to", "1", "--yes", "--consent", "2"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let lines = json_lines(&o);
+    assert_eq!(lines.len(), 3, "{}", text(&o));
+    assert_eq!(lines[0]["event"], "reverted");
+    assert_eq!(lines[0]["version"], 3);
+    assert_eq!(lines[0]["consent"], false);
+    assert_eq!(lines[1]["version"], 2);
+    assert_eq!(lines[1]["down"], "2_posts.down.sql");
+    assert_eq!(lines[1]["consent"], true);
+    assert_eq!(lines[2]["reverted"], serde_json::json!([3, 2]));
+    // Pending again, and the tables are gone: no drift, nothing for an operator (exit 0).
+    let (code, status) = status_json(&dir, &url);
+    assert_eq!(status["applied"], serde_json::json!([1]));
+    assert_eq!(status["pending"], serde_json::json!([2, 3]));
+    assert_eq!(status["drift"]["drift"], serde_json::json!([]), "{status}");
+    assert_eq!(code, Some(0), "{status}");
+
+    let o = on_db("migrate", &dir, &url, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(summary(&o)["applied"], serde_json::json!([2, 3]));
+}
+
+#[test]
+fn revert_without_a_down_file_runs_nothing() {
+    let dir = temp("revert-no-down");
+    write(
+        &dir,
+        "m/1_users.up.sql",
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);\n",
+    );
+    write(&dir, "m/1_users.down.sql", "DROP TABLE users;\n");
+    write(
+        &dir,
+        "m/2_posts.up.sql",
+        "CREATE TABLE posts (id INTEGER);\n",
+    );
+    write(&dir, "m/3_tags.up.sql", "CREATE TABLE tags (id INTEGER);\n");
+    write(&dir, "m/3_tags.down.sql", "DROP TABLE tags;\n");
+    let o = driftless(&["lock", "m", "--dialect", "sqlite"], &dir);
+    assert!(o.status.success(), "{}", text(&o));
+    let url = sqlite_url(&dir, "app.db");
+    let o = on_db("migrate", &dir, &url, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let o = on_db("revert", &dir, &url, &["--to", "0", "--yes"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let s = summary(&o);
+    assert_eq!(s["kind"], "NoDownFile");
+    assert!(
+        s["error"].as_str().unwrap().contains("2 (2_posts.up.sql)"),
+        "{s}"
+    );
+    assert_eq!(s["reverted"], serde_json::json!([]));
+    // Nothing ran: 3's down file would have dropped `tags` (drift, exit 1).
+    let (code, status) = status_json(&dir, &url);
+    assert_eq!(status["applied"], serde_json::json!([1, 2, 3]));
+    assert_eq!(code, Some(0), "{status}");
+
+    // A flat folder has no down files at all.
+    let flat = temp("revert-flat");
+    write(&flat, "m/1_users.sql", "CREATE TABLE users (id INTEGER);\n");
+    let o = driftless(&["lock", "m", "--dialect", "sqlite"], &flat);
+    assert!(o.status.success(), "{}", text(&o));
+    let url = sqlite_url(&flat, "app.db");
+    assert_eq!(on_db("migrate", &flat, &url, &[]).status.code(), Some(0));
+    let o = on_db("revert", &flat, &url, &["--to", "0", "--yes"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        summary(&o)["error"]
+            .as_str()
+            .unwrap()
+            .contains("1 (1_users.sql)"),
+        "{}",
+        text(&o)
+    );
 }

@@ -63,7 +63,8 @@ pub struct Migration {
     pub creates: Vec<Object>,
     /// Pre-existing tables and columns it renames: `(name after it, name before it)`.
     pub renames: Vec<(Object, Object)>,
-    /// The down file next to it (sqlx `.down.sql`, diesel `down.sql`): noted, never run.
+    /// The down file next to it (sqlx `.down.sql`, diesel `down.sql`): never run by `migrate`;
+    /// `driftless revert` (the runtime's `revert_to`) runs it.
     pub down: Option<String>,
 }
 

@@ -30,6 +30,7 @@ pub const fn migrations_with_externs(
         debug_assertions,
         migrations: Cow::Borrowed(migrations),
         externs: Cow::Borrowed(externs),
+        downs: None,
     }
 }
 

@@ -869,6 +869,37 @@ impl Sql {
         )
     }
 
+    /// Removes the history row of a version (a revert: the migration is pending again).
+    #[cfg(feature = "load")]
+    pub(crate) fn delete_row(&self, namespace: &str, version: u64) -> String {
+        format!(
+            "DELETE FROM {} WHERE namespace = {} AND version = {version}",
+            self.table,
+            self.literal(namespace)
+        )
+    }
+
+    /// Marks an applied migration `running` while its down file runs outside a transaction
+    /// (the revert's intent log): a crash leaves a row that blocks and says so in `note`.
+    #[cfg(feature = "load")]
+    pub(crate) fn mark_reverting(
+        &self,
+        namespace: &str,
+        version: u64,
+        total: usize,
+        note: &str,
+    ) -> String {
+        format!(
+            "UPDATE {} SET status = 'running', started_at = {}, finished_at = NULL, \
+             duration_ms = NULL, statements_done = 0, statements_total = {total}, error = {} \
+             WHERE namespace = {} AND version = {version}",
+            self.table,
+            self.now(),
+            self.literal(note),
+            self.literal(namespace)
+        )
+    }
+
     pub(crate) fn set_done(&self, namespace: &str, version: u64, done: usize) -> String {
         format!(
             "UPDATE {} SET statements_done = {done} WHERE namespace = {} AND version = {version}",

@@ -47,6 +47,46 @@ pub enum ErrorKind {
     /// `refuse_drift` is on and the database differs from the schema its history produces:
     /// nothing was applied (the `drift` feature).
     Drift,
+    /// A revert would need a down file that a migration does not have (flat and Prisma layouts
+    /// have none; a sqlx or diesel migration may lack one), or the value does not carry down
+    /// files (`migrations!` does not embed them): nothing was reverted.
+    NoDownFile,
+    /// A release binary was asked to revert without `allow_release_revert`: nothing was
+    /// reverted.
+    ReleaseRevert,
+}
+
+impl ErrorKind {
+    /// Whether the error is a refusal: a check stopped the call before it changed anything
+    /// (an edited or unknown applied migration, out of order, a `failed` or `running` row, a
+    /// draft, missing consent, no history, drift, a dialect, name or consent value that is
+    /// wrong, a folder with errors, no down file, a release revert). The other kinds are
+    /// failures: the database, a lock or connection timeout, a migration that failed. The
+    /// `driftless migrate` and `revert` commands exit 1 on a refusal and 2 on a failure.
+    pub fn is_refusal(self) -> bool {
+        match self {
+            ErrorKind::Database
+            | ErrorKind::LockTimeout
+            | ErrorKind::ConnectTimeout
+            | ErrorKind::MigrationFailed => false,
+            ErrorKind::DialectMismatch
+            | ErrorKind::ChecksumMismatch
+            | ErrorKind::UnknownApplied
+            | ErrorKind::OutOfOrder
+            | ErrorKind::FailedMigration
+            | ErrorKind::InterruptedMigration
+            | ErrorKind::Draft
+            | ErrorKind::ConsentRequired
+            | ErrorKind::InvalidConsent
+            | ErrorKind::NoHistory
+            | ErrorKind::InvalidRepair
+            | ErrorKind::Load
+            | ErrorKind::InvalidName
+            | ErrorKind::Drift
+            | ErrorKind::NoDownFile
+            | ErrorKind::ReleaseRevert => true,
+        }
+    }
 }
 
 /// An error of the runtime.

@@ -28,4 +28,9 @@ pub use migrations::{
     Dialect, Hazard, Migration, MigrationState, Migrations, ObjectKind, ObjectName,
 };
 #[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
-pub use migrator::{Applied, CONSENT_ENV, Migrator, Plan, Planned, Report, Status};
+pub use migrator::{Applied, CONSENT_ENV, Migrator, Plan, Planned, Progress, Report, Status};
+#[cfg(all(
+    feature = "load",
+    any(feature = "postgres", feature = "mysql", feature = "sqlite")
+))]
+pub use migrator::{RevertReport, Reverted};

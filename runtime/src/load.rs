@@ -6,7 +6,7 @@ use std::path::Path;
 
 use crate::error::{Error, ErrorKind};
 use crate::migrations::{
-    Dialect, Hazard, Migration, MigrationState, Migrations, ObjectKind, ObjectName,
+    Dialect, Down, Hazard, Migration, MigrationState, Migrations, ObjectKind, ObjectName,
 };
 
 impl Migrations {
@@ -34,7 +34,26 @@ impl Migrations {
                 ),
             ));
         }
-        Ok(Migrations::from_analysis(&analysis, ""))
+        let mut migrations = Migrations::from_analysis(&analysis, "");
+        // The down files, for reverting: the loader read them with the rest of the folder.
+        migrations.downs = Some(
+            analysis
+                .migrations
+                .iter()
+                .filter_map(|m| {
+                    let path = m.down.as_ref()?;
+                    let sql = folder
+                        .get(path)
+                        .and_then(|f| String::from_utf8(f.content.clone()).ok());
+                    Some(Down {
+                        version: m.version,
+                        path: path.clone(),
+                        sql,
+                    })
+                })
+                .collect(),
+        );
+        Ok(migrations)
     }
 
     /// Converts an analysis into the embedded value, field by field, as `migrations!` does. Only
@@ -61,6 +80,7 @@ impl Migrations {
                 .iter()
                 .map(|e| Cow::Owned(e.clone()))
                 .collect(),
+            downs: None,
         }
     }
 }
@@ -109,7 +129,7 @@ fn migration(m: &driftless_core::Migration, creates: &[&driftless_core::Object])
     }
 }
 
-fn object(o: &driftless_core::Object) -> ObjectName {
+pub(crate) fn object(o: &driftless_core::Object) -> ObjectName {
     use driftless_core::ObjectKind as K;
     ObjectName {
         kind: match o.kind {

@@ -228,6 +228,23 @@ pub struct Migrations {
     pub(crate) migrations: Cow<'static, [Migration]>,
     /// Objects the folder does not own (`extern` in `driftless.toml`), as configured.
     pub(crate) externs: Cow<'static, [Cow<'static, str>]>,
+    /// The down files of the folder, when the value was loaded at run time
+    /// ([`Migrations::load`]); `None` when embedded by `migrations!`, which does not carry them.
+    #[cfg_attr(not(feature = "load"), allow(dead_code))]
+    pub(crate) downs: Option<Vec<Down>>,
+}
+
+/// The down file of a migration (sqlx reversible `N_name.down.sql`, diesel `down.sql`), kept by
+/// [`Migrations::load`] for reverting. Never embedded, never run by `migrate`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[cfg_attr(not(feature = "load"), allow(dead_code))]
+pub(crate) struct Down {
+    /// The version of the migration it undoes.
+    pub version: u64,
+    /// The file, relative to the migrations folder.
+    pub path: String,
+    /// Its text; `None` when it is not valid UTF-8 (reverting it refuses, naming the file).
+    pub sql: Option<String>,
 }
 
 impl Migrations {
@@ -252,11 +269,33 @@ impl Migrations {
     pub fn migrations(&self) -> &[Migration] {
         &self.migrations
     }
+    /// Whether this value carries the folder's down files (loaded at run time with
+    /// [`Migrations::load`]); the `migrations!` macro does not embed them, so an embedded value
+    /// cannot revert.
+    pub fn has_down_files(&self) -> bool {
+        self.downs.is_some()
+    }
+    /// The down file of `version`, relative to the folder, if the value carries one.
+    pub fn down_path(&self, version: u64) -> Option<&str> {
+        self.downs
+            .as_ref()?
+            .iter()
+            .find(|d| d.version == version)
+            .map(|d| d.path.as_str())
+    }
     /// Returns the same migrations as if embedded by a build with (or without) debug assertions:
     /// how tests exercise a release binary's refusal of drafts.
     #[doc(hidden)]
     pub fn __with_debug_assertions(mut self, on: bool) -> Migrations {
         self.debug_assertions = on;
+        self
+    }
+
+    /// Returns the same migrations without the down files [`Migrations::load`] keeps: the value
+    /// `migrations!` embeds for the same folder (how tests compare the two).
+    #[doc(hidden)]
+    pub fn __without_down_files(mut self) -> Migrations {
+        self.downs = None;
         self
     }
 

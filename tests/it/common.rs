@@ -167,6 +167,38 @@ impl Pool {
         }
     }
 
+    pub async fn revert(
+        &self,
+        migrator: Migrator<'_>,
+        version: u64,
+    ) -> Result<driftless::RevertReport, Error> {
+        match self {
+            Pool::Pg(p) => migrator.revert_to(p, version).await,
+            Pool::My(p) => migrator.revert_to(p, version).await,
+            Pool::Lite(p) => migrator.revert_to(p, version).await,
+        }
+    }
+
+    /// Whether a table of the test's database exists.
+    pub async fn has_table(&self, name: &str) -> bool {
+        let sql = match self {
+            Pool::Pg(_) => format!(
+                "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = \
+                 current_schema() AND table_name = '{name}'"
+            ),
+            Pool::My(_) => format!(
+                "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() \
+                 AND table_name = '{name}'"
+            ),
+            Pool::Lite(_) => {
+                format!(
+                    "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '{name}'"
+                )
+            }
+        };
+        self.int(&sql).await == 1
+    }
+
     pub async fn introspect(
         &self,
         migrator: Migrator<'_>,

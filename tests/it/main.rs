@@ -8,3 +8,4 @@ mod introspect;
 mod migrate;
 mod real;
 mod reliability;
+mod revert;

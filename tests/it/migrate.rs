@@ -25,6 +25,7 @@ on_all! {
     namespaces_side_by_side => namespaces_side_by_side;
     non_empty_database_without_history => non_empty_database_without_history;
     release_binary_refuses_drafts => release_binary_refuses_drafts;
+    progress_is_reported_as_migrations_run => progress_is_reported_as_migrations_run;
 }
 
 async fn fresh_boot(kind: Kind) {
@@ -623,4 +624,70 @@ async fn postgres_noop_boot_works_for_a_read_only_user() {
         .execute(&server)
         .await
         .unwrap();
+}
+
+async fn progress_is_reported_as_migrations_run(kind: Kind) {
+    use driftless::Progress;
+    let Some(db) = TestDb::new(kind).await else {
+        return;
+    };
+    let two = "CREATE TABLE a (id INTEGER);\nCREATE TABLE b (id INTEGER);\n";
+    let dir = folder(
+        kind,
+        &[("0001_users.sql", USERS), ("0002_two.sql", two)],
+        true,
+    );
+    let m = load(&dir);
+    let events = std::sync::Mutex::new(Vec::new());
+    let record = |p: Progress| {
+        let event = match p {
+            Progress::MigrationStarted {
+                version,
+                description,
+                statements,
+                ..
+            } => format!("started {version} {description} {statements}"),
+            Progress::StatementDone {
+                version,
+                done,
+                total,
+                ..
+            } => format!("statement {version} {done}/{total}"),
+            Progress::MigrationApplied {
+                version, consent, ..
+            } => format!("applied {version} {consent}"),
+            _ => "other".to_owned(),
+        };
+        events.lock().unwrap().push(event);
+    };
+    let report = db.pool.run(m.migrator().on_progress(record)).await.unwrap();
+    assert_eq!(report.applied.len(), 2);
+    let expected: Vec<&str> = if kind == Kind::Mysql {
+        // The intent log runs statements one by one, and reports each.
+        vec![
+            "started 1 users 1",
+            "statement 1 1/1",
+            "applied 1 false",
+            "started 2 two 2",
+            "statement 2 1/2",
+            "statement 2 2/2",
+            "applied 2 false",
+        ]
+    } else {
+        // One batch (PostgreSQL) or one transaction (SQLite) per migration.
+        vec![
+            "started 1 users 1",
+            "applied 1 false",
+            "started 2 two 2",
+            "applied 2 false",
+        ]
+    };
+    assert_eq!(*events.lock().unwrap(), expected);
+    // The no-op boot reports nothing: nothing runs.
+    events.lock().unwrap().clear();
+    let record = |p: Progress| events.lock().unwrap().push(format!("{p:?}"));
+    let again = db.pool.run(m.migrator().on_progress(record)).await.unwrap();
+    assert!(again.applied.is_empty());
+    assert!(events.lock().unwrap().is_empty());
+    db.drop_db().await;
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use super::check::Waiver;
-use super::{Applied, Migrator, summary};
+use super::{Applied, Migrator, Progress, summary};
 use crate::backend::{Conn, HistoryRow, PG_NOT_EMPTY, RowStatus, Sql, is_missing_table, sql_state};
 use crate::error::{Error, ErrorKind};
 use crate::migrations::{Dialect, Migration};
@@ -160,6 +160,7 @@ impl<'a> Migrator<'a> {
         batch.push_str(";\n");
         batch.push_str(&sql.put_summary(self.namespace(), &summary::with(applied, m)));
         batch.push_str(";\nCOMMIT");
+        self.started(job);
         if let Err(e) = conn.execute(batch).await {
             let _ = conn.execute("ROLLBACK".to_owned()).await;
             if sql_state(&e).as_deref() == Some(PG_NOT_EMPTY) {
@@ -260,6 +261,7 @@ impl<'a> Migrator<'a> {
             body.push_str(s);
             body.push_str(";\n");
         }
+        self.started(job);
         if let Err(e) = conn.execute(body).await {
             let _ = conn.execute("ROLLBACK".to_owned()).await;
             return Err(self.failed(conn, sql, job, e).await);
@@ -279,7 +281,7 @@ impl<'a> Migrator<'a> {
 
     /// Re-checks, just before the migration (inside its transaction on SQLite), that the tables
     /// the plan found empty still are, and still exist.
-    async fn still_empty(
+    pub(super) async fn still_empty(
         &self,
         conn: &mut Conn,
         sql: &Sql,
@@ -316,6 +318,7 @@ impl<'a> Migrator<'a> {
         let m = job.m;
         let ns = self.namespace();
         let total = job.statements.len();
+        self.started(job);
         for (k, statement) in job.statements.iter().enumerate() {
             if let Err(e) = conn.execute((*statement).to_owned()).await {
                 let message = format!(
@@ -353,6 +356,11 @@ impl<'a> Migrator<'a> {
             conn.execute(sql.set_done(ns, m.version, k + 1))
                 .await
                 .map_err(|e| Error::database("cannot record progress in the history", e))?;
+            self.report(|| Progress::StatementDone {
+                version: m.version,
+                done: k + 1,
+                total,
+            });
         }
         let ms = job.start.elapsed().as_millis();
         let body = format!(
@@ -367,9 +375,22 @@ impl<'a> Migrator<'a> {
         Ok(self.done(job))
     }
 
+    fn started(&self, job: &Job<'_>) {
+        self.report(|| Progress::MigrationStarted {
+            version: job.m.version,
+            description: job.m.description().to_owned(),
+            statements: job.total,
+        });
+    }
+
     fn done(&self, job: &Job<'_>) -> Applied {
         let m = job.m;
         let duration = job.start.elapsed();
+        self.report(|| Progress::MigrationApplied {
+            version: m.version,
+            duration,
+            consent: job.consent.is_some(),
+        });
         tracing::info!(
             namespace = self.namespace(),
             version = m.version,

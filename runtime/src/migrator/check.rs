@@ -227,10 +227,15 @@ impl<'a> Migrator<'a> {
             (
                 ErrorKind::InterruptedMigration,
                 format!(
-                    "migration {} ({}) was interrupted: {} of {} statements completed and \
+                    "migration {} ({}) was interrupted{}: {} of {} statements completed and \
                      statement {} may have committed",
                     row.version,
                     row.name,
+                    // A revert's intent log says which file was running.
+                    row.error
+                        .as_deref()
+                        .map(|e| format!(" ({e})"))
+                        .unwrap_or_default(),
                     row.done,
                     row.total,
                     row.done + 1

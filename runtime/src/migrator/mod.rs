@@ -7,14 +7,18 @@
 //! - `apply`: applying one migration, one match over the strategy (PostgreSQL batch, SQLite
 //!   immediate transaction, intent log);
 //! - `repair`: status, plan, resolve, baseline, and the upgrade of older history formats;
-//! - `summary`: the per-namespace summary the no-op boot compares.
+//! - `summary`: the per-namespace summary the no-op boot compares;
+//! - `revert` (feature `load`): running down files back to a version.
 
 mod apply;
 mod check;
 mod identity;
 mod repair;
+#[cfg(feature = "load")]
+mod revert;
 mod summary;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::backend::{Conn, Db, HistoryRow, Pool, Sql};
@@ -22,6 +26,8 @@ use crate::error::{Error, ErrorKind};
 use crate::migrations::{Dialect, Migrations};
 
 pub use check::CONSENT_ENV;
+#[cfg(feature = "load")]
+pub use revert::{RevertReport, Reverted};
 
 impl Migrations {
     /// Applies pending migrations with default options and the consents of
@@ -45,6 +51,8 @@ impl Migrations {
             table: DEFAULT_TABLE.to_owned(),
             schema: None,
             refuse_drift: false,
+            progress: None,
+            allow_release_revert: false,
         }
     }
 
@@ -86,6 +94,61 @@ pub struct Migrator<'a> {
     schema: Option<String>,
     #[cfg_attr(not(feature = "drift"), allow(dead_code))]
     refuse_drift: bool,
+    progress: Option<ProgressHook<'a>>,
+    #[cfg_attr(not(feature = "load"), allow(dead_code))]
+    allow_release_revert: bool,
+}
+
+/// The callback of [`Migrator::on_progress`].
+#[derive(Clone)]
+struct ProgressHook<'a>(Arc<dyn Fn(Progress) + Send + Sync + 'a>);
+
+impl std::fmt::Debug for ProgressHook<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ProgressHook")
+    }
+}
+
+/// The progress of a run, reported to [`Migrator::on_progress`] as it happens.
+///
+/// Every applied migration reports `MigrationStarted`, then `MigrationApplied`. Statements are
+/// reported one by one (`StatementDone`) only where they run one by one: MySQL/MariaDB and
+/// `no-transaction` files (the intent log). A PostgreSQL migration runs as one batch (one round
+/// trip) and a SQLite one as one transaction, so they report no statement in between. A
+/// migration that fails or is refused reports no `MigrationApplied`; the run's `Err` says why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Progress {
+    /// A migration is about to run.
+    #[non_exhaustive]
+    MigrationStarted {
+        /// Its version.
+        version: u64,
+        /// Its description (`add_email`).
+        description: String,
+        /// How many statements it has.
+        statements: usize,
+    },
+    /// A statement of the running migration completed (and is recorded in the history).
+    #[non_exhaustive]
+    StatementDone {
+        /// The migration's version.
+        version: u64,
+        /// How many of its statements completed.
+        done: usize,
+        /// How many statements it has.
+        total: usize,
+    },
+    /// A migration was applied and recorded.
+    #[non_exhaustive]
+    MigrationApplied {
+        /// Its version.
+        version: u64,
+        /// How long it took.
+        duration: Duration,
+        /// Whether it ran with the operator's consent.
+        consent: bool,
+    },
 }
 
 /// What a run applied.
@@ -284,6 +347,48 @@ impl<'a> Migrator<'a> {
         self
     }
 
+    /// Calls `callback` as the run progresses (see [`Progress`]): to show which migration and
+    /// statement a long deploy is at. It runs on the task that runs the migrations, between
+    /// database calls, so it should return quickly. The no-op boot calls it never: nothing
+    /// runs.
+    ///
+    /// ```no_run
+    /// # async fn f<P: driftless::Pool>(m: &driftless::Migrations, pool: &P) -> Result<(), driftless::Error> {
+    /// use driftless::Progress;
+    /// m.migrator()
+    ///     .on_progress(|p| match p {
+    ///         Progress::MigrationStarted { version, description, .. } => {
+    ///             eprintln!("applying {version} {description}")
+    ///         }
+    ///         Progress::StatementDone { done, total, .. } => eprintln!("  {done}/{total}"),
+    ///         _ => {}
+    ///     })
+    ///     .run(pool)
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn on_progress(mut self, callback: impl Fn(Progress) + Send + Sync + 'a) -> Self {
+        self.progress = Some(ProgressHook(Arc::new(callback)));
+        self
+    }
+
+    /// Reports progress, building the event only when someone listens.
+    pub(crate) fn report(&self, event: impl FnOnce() -> Progress) {
+        if let Some(hook) = &self.progress {
+            (hook.0)(event());
+        }
+    }
+
+    /// Lets a release binary (built without debug assertions) revert with
+    /// [`Migrator::revert_to`]; without it a release binary refuses
+    /// ([`ErrorKind::ReleaseRevert`]). Reverting runs down files, which usually drop tables:
+    /// it is a development operation, or an operator's explicit one (`driftless revert --yes`).
+    #[cfg(feature = "load")]
+    pub fn allow_release_revert(mut self, yes: bool) -> Self {
+        self.allow_release_revert = yes;
+        self
+    }
+
     /// The history table's name (default `_driftless_migrations`): an ASCII identifier
     /// (letters, digits, `_`, `$`, not starting with a digit) of at most 63 bytes. Any other
     /// name fails every call with [`ErrorKind::InvalidName`].
@@ -475,24 +580,7 @@ impl<'a> Migrator<'a> {
         *sql = self.pin_schema(conn, sql.clone()).await?;
         let sql = &*sql;
         self.lock_history(conn, sql, table_exists).await?;
-        if let Some(timeout) = self.statement_timeout {
-            let ms = timeout.as_millis();
-            let set = match sql.dialect {
-                Dialect::Postgres => Some(format!(
-                    "SET statement_timeout = {ms}; SET lock_timeout = {ms}"
-                )),
-                Dialect::Mysql => Some(format!(
-                    "SET SESSION lock_wait_timeout = {}",
-                    timeout.as_secs().max(1)
-                )),
-                Dialect::Sqlite => None,
-            };
-            if let Some(set) = set {
-                conn.execute(set)
-                    .await
-                    .map_err(|e| Error::database("cannot set the statement timeout", e))?;
-            }
-        }
+        self.set_statement_timeout(conn, sql).await?;
         // Another replica may have applied everything while this one waited for the lock.
         let (current, old) = self.summaries(conn, sql).await?;
         match old {
@@ -565,6 +653,25 @@ impl<'a> Migrator<'a> {
                 .map_err(|e| self.write_error("cannot update the history summary", e))?;
         }
         Ok(report)
+    }
+
+    /// Applies `statement_timeout` to the run's session.
+    async fn set_statement_timeout(&self, conn: &mut Conn, sql: &Sql) -> Result<(), Error> {
+        let Some(timeout) = self.statement_timeout else {
+            return Ok(());
+        };
+        let ms = timeout.as_millis();
+        let set = match sql.dialect {
+            Dialect::Postgres => format!("SET statement_timeout = {ms}; SET lock_timeout = {ms}"),
+            Dialect::Mysql => format!(
+                "SET SESSION lock_wait_timeout = {}",
+                timeout.as_secs().max(1)
+            ),
+            Dialect::Sqlite => return Ok(()),
+        };
+        conn.execute(set)
+            .await
+            .map_err(|e| Error::database("cannot set the statement timeout", e))
     }
 
     fn transaction(&self, sql: &Sql, body: String) -> String {
