@@ -97,7 +97,7 @@ fn namespace(name: &str) -> Result<String, String> {
 
 impl Target {
     /// The options that locate the history, on a migrator of `m`.
-    fn migrator<'m>(&self, m: &'m Migrations) -> driftless::Migrator<'m> {
+    pub(crate) fn migrator<'m>(&self, m: &'m Migrations) -> driftless::Migrator<'m> {
         let migrator = m.migrator().table(&self.table);
         match &self.schema {
             Some(schema) => migrator.schema(schema),
@@ -107,7 +107,7 @@ impl Target {
 }
 
 /// A pool of the database the URL names.
-enum Db {
+pub(crate) enum Db {
     Pg(sqlx::PgPool),
     My(sqlx::MySqlPool),
     Lite(sqlx::SqlitePool),
@@ -123,8 +123,9 @@ macro_rules! on_pool {
         }
     };
 }
+pub(crate) use on_pool;
 
-async fn connect(url: &Option<String>) -> anyhow::Result<Db> {
+pub(crate) async fn connect(url: &Option<String>) -> anyhow::Result<Db> {
     // Read here rather than through clap's `env` feature, which the workspace does not enable.
     let url = match url {
         Some(url) => url.clone(),
@@ -149,7 +150,7 @@ async fn connect(url: &Option<String>) -> anyhow::Result<Db> {
     })
 }
 
-fn load(target: &Target) -> anyhow::Result<Migrations> {
+pub(crate) fn load(target: &Target) -> anyhow::Result<Migrations> {
     let m = Migrations::load(&target.dir)?;
     Ok(m.with_namespace(target.namespace.clone()))
 }

@@ -13,6 +13,7 @@ pub mod dialect;
 pub mod directive;
 pub mod drift;
 pub mod folder;
+pub mod foreign;
 pub mod layout;
 pub mod loader;
 pub mod lockfile;

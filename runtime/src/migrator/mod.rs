@@ -7,8 +7,11 @@
 //! - `apply`: applying one migration, one match over the strategy (PostgreSQL batch, SQLite
 //!   immediate transaction, intent log);
 //! - `repair`: status, plan, resolve, baseline, and the upgrade of older history formats;
-//! - `summary`: the per-namespace summary the no-op boot compares.
+//! - `summary`: the per-namespace summary the no-op boot compares;
+//! - `adopt` (feature `load`): another tool's history taken over, its checksums verified.
 
+#[cfg(feature = "load")]
+mod adopt;
 mod apply;
 mod check;
 mod identity;
@@ -21,6 +24,8 @@ use crate::backend::{Conn, Db, HistoryRow, Pool, Sql};
 use crate::error::{Error, ErrorKind};
 use crate::migrations::{Dialect, Migrations};
 
+#[cfg(feature = "load")]
+pub use adopt::{AdoptedMigration, Adoption, Tool, Verification};
 pub use check::CONSENT_ENV;
 
 impl Migrations {
