@@ -410,6 +410,46 @@ impl<'a> Migrator<'a> {
     ) -> Result<Adoption, Error> {
         *sql = self.pin_schema(conn, sql.clone()).await?;
         let sql = &*sql;
+        // First read-only, so that a refusal or a dry run writes nothing, not even the
+        // history table; then again under the namespace's lock, which another run may have
+        // held meanwhile.
+        let (adoption, _) = self.plan_adoption(conn, sql, tool, dry_run).await?;
+        if adoption.is_refused() || dry_run {
+            return Ok(adoption);
+        }
+        self.lock_history(conn, sql, false).await?;
+        let (current, old) = self.summaries(conn, sql).await?;
+        if let Some(old) = old {
+            self.upgrade_history(conn, sql, &old).await?;
+        }
+        let (mut adoption, (mut body, history)) =
+            self.plan_adoption(conn, sql, tool, false).await?;
+        if adoption.is_refused() {
+            return Ok(adoption);
+        }
+        let ns = self.namespace();
+        let summary = summary::of_applied(&history);
+        if body.is_empty() && current.as_deref() == Some(&summary) {
+            return Ok(adoption);
+        }
+        body.push(sql.put_summary(ns, &summary));
+        conn.execute(self.transaction(sql, body.join(";\n")))
+            .await
+            .map_err(|e| self.write_error("cannot write the adopted history", e))?;
+        adoption.written = true;
+        Ok(adoption)
+    }
+
+    /// Reads both histories and decides: the report, the rows to insert and the applied
+    /// versions with their checksums once they are. Read-only.
+    #[allow(clippy::type_complexity)]
+    async fn plan_adoption(
+        &self,
+        conn: &mut Conn,
+        sql: &Sql,
+        tool: Tool,
+        dry_run: bool,
+    ) -> Result<(Adoption, (Vec<String>, BTreeMap<u64, String>)), Error> {
         let ns = self.namespace();
         let mut adoption = Adoption {
             tool,
@@ -420,15 +460,6 @@ impl<'a> Migrator<'a> {
             dry_run,
             written: false,
         };
-        let mut current_summary = None;
-        if !dry_run {
-            self.lock_history(conn, sql, false).await?;
-            let (current, old) = self.summaries(conn, sql).await?;
-            if let Some(old) = old {
-                self.upgrade_history(conn, sql, &old).await?;
-            }
-            current_summary = current;
-        }
         let ours: Vec<HistoryRow> = match conn.history(sql.history(ns)).await {
             Ok(rows) => rows,
             Err(e) if is_missing_table(&e) => Vec::new(),
@@ -444,7 +475,7 @@ impl<'a> Migrator<'a> {
                     tool.table(),
                     self.command("baseline --version <VERSION>")
                 ));
-                return Ok(adoption);
+                return Ok((adoption, Default::default()));
             }
             Err(e) => {
                 return Err(Error::database(
@@ -587,19 +618,7 @@ impl<'a> Migrator<'a> {
             .map(|m| m.version)
             .filter(|v| !applied.contains_key(v) && !history.contains_key(v))
             .collect();
-        if adoption.is_refused() || dry_run {
-            return Ok(adoption);
-        }
-        let summary = summary::of_applied(&history);
-        if body.is_empty() && current_summary.as_deref() == Some(&summary) {
-            return Ok(adoption);
-        }
-        body.push(sql.put_summary(ns, &summary));
-        conn.execute(self.transaction(sql, body.join(";\n")))
-            .await
-            .map_err(|e| self.write_error("cannot write the adopted history", e))?;
-        adoption.written = true;
-        Ok(adoption)
+        Ok((adoption, (body, history)))
     }
 
     /// The versions the old tool applied; its failed, dirty and rolled-back rows become
