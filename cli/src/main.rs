@@ -1,6 +1,7 @@
 //! The `driftless` command: check, lock and create migrations; apply and revert them; inspect
 //! and repair a database's history.
 
+mod adopt;
 mod db;
 mod folder;
 mod migrate;
@@ -116,6 +117,10 @@ enum Command {
     Resolve(db::ResolveArgs),
     /// Record migrations up to a version as applied without running them (an existing database).
     Baseline(db::BaselineArgs),
+    /// Take over the history of sqlx, diesel, Prisma or refinery: every migration its table
+    /// records as applied is recorded as applied, each checksum it kept verified (exit 0
+    /// adopted, 1 refused, 2 error).
+    Adopt(adopt::AdoptArgs),
 }
 
 /// Runs a database command on a single-threaded runtime: one connection at a time is all it needs.
@@ -158,6 +163,7 @@ fn main() -> ExitCode {
         Command::Plan(args) => block_on(db::run_plan(args)),
         Command::Resolve(args) => block_on(db::run_resolve(args)),
         Command::Baseline(args) => block_on(db::run_baseline(args)),
+        Command::Adopt(args) => block_on(adopt::run(args)),
     };
     match result {
         Ok(code) => code,

@@ -810,3 +810,121 @@ fn revert_without_a_down_file_runs_nothing() {
         text(&o)
     );
 }
+
+/// Runs SQL on a SQLite database file (the test writes another tool's table as that tool
+/// would).
+fn sqlite_exec(url: &str, sql: &str) {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            let pool = sqlx::SqlitePool::connect(url).await.unwrap();
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+                .execute(&pool)
+                .await
+                .unwrap();
+            pool.close().await;
+        });
+}
+
+#[test]
+fn adopt_a_diesel_history_exit_codes_and_json() {
+    let dir = temp("adopt-diesel-db");
+    write(
+        &dir,
+        "m/2024-01-01-000000_users/up.sql",
+        "CREATE TABLE users (id INTEGER PRIMARY KEY);\n",
+    );
+    write(
+        &dir,
+        "m/2024-01-02-000000_posts/up.sql",
+        "CREATE TABLE posts (id INTEGER PRIMARY KEY);\n",
+    );
+    let url = format!("sqlite://{}?mode=rwc", dir.join("app.db").display());
+    // diesel_migrations' table (src/migration/setup_migration_table.sql), as diesel fills it.
+    sqlite_exec(
+        &url,
+        "CREATE TABLE users (id INTEGER PRIMARY KEY); CREATE TABLE posts (id INTEGER PRIMARY KEY);
+         CREATE TABLE IF NOT EXISTS __diesel_schema_migrations (
+           version VARCHAR(50) PRIMARY KEY NOT NULL,
+           run_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP);
+         INSERT INTO __diesel_schema_migrations (version) VALUES ('20240101000000'), ('20240102000000');",
+    );
+
+    // Not locked: refused (exit 1), with the command.
+    let o = driftless(
+        &["adopt", "--from", "diesel", "m", "--database-url", &url],
+        &dir,
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("driftless lock --adopt --dialect sqlite m"),
+        "{}",
+        text(&o)
+    );
+    let o = driftless(&["lock", "m", "--adopt", "--dialect", "sqlite"], &dir);
+    assert!(o.status.success(), "{}", text(&o));
+
+    // Dry run: exit 0, nothing written.
+    let o = driftless(
+        &[
+            "adopt",
+            "--from",
+            "diesel",
+            "m",
+            "--database-url",
+            &url,
+            "--dry-run",
+            "--format",
+            "json",
+        ],
+        &dir,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(v["written"], false, "{v}");
+    assert_eq!(v["migrations"][0]["version"], 20240101000000u64, "{v}");
+    assert_eq!(v["migrations"][0]["verification"], "not verifiable", "{v}");
+    let o = driftless(
+        &["status", "m", "--database-url", &url, "--format", "json"],
+        &dir,
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(v["applied"], serde_json::json!([]), "{v}");
+
+    // Adopted: exit 0, the history has both.
+    let o = driftless(
+        &["adopt", "--from", "diesel", "m", "--database-url", &url],
+        &dir,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("adopted: 2 migration(s)"), "{}", text(&o));
+    let o = driftless(
+        &["status", "m", "--database-url", &url, "--format", "json"],
+        &dir,
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(
+        v["applied"],
+        serde_json::json!([20240101000000u64, 20240102000000u64]),
+        "{v}"
+    );
+
+    // A version the folder lacks: refused (exit 1); no such tool: exit 2.
+    sqlite_exec(
+        &url,
+        "INSERT INTO __diesel_schema_migrations (version) VALUES ('20231231000000')",
+    );
+    let o = driftless(
+        &["adopt", "--from", "diesel", "m", "--database-url", &url],
+        &dir,
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("version 20231231000000"), "{}", text(&o));
+    let o = driftless(
+        &["adopt", "--from", "flyway", "m", "--database-url", &url],
+        &dir,
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+}

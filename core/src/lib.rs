@@ -14,6 +14,7 @@ pub mod dialect;
 pub mod directive;
 pub mod drift;
 pub mod folder;
+pub mod foreign;
 pub mod layout;
 pub mod loader;
 pub mod lockfile;

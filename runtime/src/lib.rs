@@ -27,6 +27,11 @@ pub use error::{Error, ErrorKind};
 pub use migrations::{
     Dialect, Hazard, Migration, MigrationState, Migrations, ObjectKind, ObjectName,
 };
+#[cfg(all(
+    feature = "load",
+    any(feature = "postgres", feature = "mysql", feature = "sqlite")
+))]
+pub use migrator::{AdoptedMigration, Adoption, Tool, Verification};
 #[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
 pub use migrator::{Applied, CONSENT_ENV, Migrator, Plan, Planned, Progress, Report, Status};
 #[cfg(all(

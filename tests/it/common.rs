@@ -270,7 +270,9 @@ pub fn folder(kind: Kind, files: &[(&str, &str)], lock: bool) -> PathBuf {
     let dir = std::env::temp_dir().join(unique("driftless_it"));
     std::fs::create_dir_all(&dir).unwrap();
     for (name, content) in files {
-        std::fs::write(dir.join(name), content).unwrap();
+        let path = dir.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, content).unwrap();
     }
     if lock {
         relock(kind, &dir);

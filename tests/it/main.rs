@@ -1,5 +1,6 @@
 //! Database integration tests: the runtime against real SQLite, PostgreSQL and MariaDB.
 
+mod adopt;
 mod common;
 mod declared;
 mod drift;

@@ -295,9 +295,14 @@ impl<'a> Migrator<'a> {
                 .find(|(table, _)| name.eq_ignore_ascii_case(table))
         });
         let other = match tool {
-            Some((table, tool)) => format!(
-                "; it has {tool}'s history table `{table}`: adopt that history with \
+            Some((table, "Flyway")) => format!(
+                "; it has Flyway's history table `{table}`: lock the folder as adopted with \
                  `driftless lock --adopt migrations`, then baseline"
+            ),
+            Some((table, tool)) => format!(
+                "; it has {tool}'s history table `{table}`: lock the folder as adopted with \
+                 `driftless lock --adopt migrations`, then take that history over with {}",
+                self.command(&format!("adopt --from {}", tool.to_ascii_lowercase()))
             ),
             None => String::new(),
         };

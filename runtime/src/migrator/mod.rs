@@ -8,8 +8,11 @@
 //!   immediate transaction, intent log);
 //! - `repair`: status, plan, resolve, baseline, and the upgrade of older history formats;
 //! - `summary`: the per-namespace summary the no-op boot compares;
-//! - `revert` (feature `load`): running down files back to a version.
+//! - `revert` (feature `load`): running down files back to a version;
+//! - `adopt` (feature `load`): another tool's history taken over, its checksums verified.
 
+#[cfg(feature = "load")]
+mod adopt;
 mod apply;
 mod check;
 mod identity;
@@ -25,6 +28,8 @@ use crate::backend::{Conn, Db, HistoryRow, Pool, Sql};
 use crate::error::{Error, ErrorKind};
 use crate::migrations::{Dialect, Migrations};
 
+#[cfg(feature = "load")]
+pub use adopt::{AdoptedMigration, Adoption, Tool, Verification};
 pub use check::CONSENT_ENV;
 #[cfg(feature = "load")]
 pub use revert::{RevertReport, Reverted};
