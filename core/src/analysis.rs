@@ -365,21 +365,19 @@ fn analyze_here(folder: &Folder, options: &Options) -> Analysis {
         .map(|f| f.content.clone());
     let declared = out.dialect.map(|dialect| {
         let config = config.clone();
-        let read = move || {
-            let mut diags = Vec::new();
-            let declared = crate::declared::read_content(
-                declared_file.as_deref(),
-                &config,
-                dialect,
-                &mut diags,
-            );
-            (declared, diags)
-        };
         std::thread::Builder::new()
             .name("driftless-declared".to_owned())
             .stack_size(ANALYSIS_STACK)
-            .spawn(read.clone())
-            .map_err(|_| read)
+            .spawn(move || {
+                let mut diags = Vec::new();
+                let declared = crate::declared::read_content(
+                    declared_file.as_deref(),
+                    &config,
+                    dialect,
+                    &mut diags,
+                );
+                (declared, diags)
+            })
     });
 
     let newest_locked = lock.as_ref().and_then(LockFile::newest);
@@ -483,17 +481,20 @@ fn analyze_here(folder: &Folder, options: &Options) -> Analysis {
     }
 
     // The declared schema against the schema the whole history produces, drafts included.
-    let declared = declared.and_then(|thread| {
-        let (declared, declared_diags) = match thread {
-            Ok(handle) => handle
+    let declared = match (declared, out.dialect) {
+        (Some(Ok(handle)), _) => {
+            let (declared, declared_diags) = handle
                 .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-            // No thread could be started: read it here.
-            Err(read) => read(),
-        };
-        diags.extend(declared_diags);
-        declared
-    });
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            diags.extend(declared_diags);
+            declared
+        }
+        // No thread could be started: read it here.
+        (Some(Err(_)), Some(dialect)) => {
+            crate::declared::read(folder, &config, dialect, &mut diags)
+        }
+        _ => None,
+    };
     if let (Some(dialect), Some(replay)) = (out.dialect, replay.as_ref())
         && let Some(declared) = declared
     {

@@ -179,6 +179,7 @@ fn first_word(statement: &str) -> String {
 /// Compares the schema the history produces with the declared one: a `schema-mismatch` per
 /// difference, a `schema-not-verified` per fact the comparison cannot decide (an error in strict
 /// mode), and `schema-unlocked` when the file changed since `driftless.lock` recorded it.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn check(
     dialect: Dialect,
     history: &drift::Schema,
