@@ -60,6 +60,8 @@ const FAILING: &[(&str, &str)] = &[
     ("missing_table", "[missing-table]"),
     ("missing_column", "[missing-column]"),
     ("non_utf8", "[non-utf8]"),
+    ("schema_mismatch", "[schema-mismatch]"),
+    ("schema_unreadable", "[schema-unreadable]"),
 ];
 
 const PASSING: &[&str] = &[
@@ -68,6 +70,7 @@ const PASSING: &[&str] = &[
     "adopted",
     "crlf",
     "missing_build_script",
+    "schema_agrees",
 ];
 
 #[test]
@@ -125,14 +128,19 @@ fn passing_fixtures_embed_every_migration() {
         let sql_files = std::fs::read_dir(&dir)
             .unwrap()
             .filter(|e| {
-                e.as_ref()
-                    .unwrap()
-                    .path()
-                    .extension()
-                    .is_some_and(|x| x == "sql")
+                let path = e.as_ref().unwrap().path();
+                // The declared schema is tracked (`include_bytes`), not embedded.
+                path.extension().is_some_and(|x| x == "sql")
+                    && path.file_name().is_some_and(|n| n != "schema.sql")
             })
             .count();
         assert_eq!(output.matches("include_str").count(), sql_files, "{name}");
+        if dir.join("schema.sql").exists() {
+            assert!(
+                output.contains("schema.sql\")"),
+                "{name}: schema.sql not tracked: {output}"
+            );
+        }
         assert!(output.contains("include_bytes"), "{name}: lock not tracked");
         assert!(output.contains("cfg ! (debug_assertions)"), "{name}");
     }
