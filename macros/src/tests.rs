@@ -269,3 +269,33 @@ fn a_saved_analysis_expands_like_a_fresh_one_and_is_ignored_when_stale() {
     );
     let _ = std::fs::remove_dir_all(&root);
 }
+
+/// With a build script, a folder with errors is left to the macro: the build script writes a
+/// file that is not a saved analysis, and the macro reports each error at its call instead of
+/// saying that no build script watches the folder.
+#[test]
+fn errors_the_build_script_left_are_reported_at_the_call() {
+    let dir = ui_dir().join("fixtures/missing_column");
+    let out = std::env::temp_dir().join(format!("driftless-macro-errors-{}", std::process::id()));
+    std::fs::create_dir_all(&out).unwrap();
+    let outcome = driftless_build::Watch::new("fixtures/missing_column").check(&ui_dir(), &out);
+    assert_eq!(outcome.stderr, "", "the build script must not fail");
+    let (name, path) = outcome
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("cargo:rustc-env="))
+        .and_then(|env| env.split_once('='))
+        .map(|(n, p)| (n.to_owned(), p.to_owned()))
+        .expect("the build script points the macro at its file");
+    assert_eq!(name, driftless_build::env_var(&dir));
+    let env = Env {
+        manifest_dir: Some(ui_dir()),
+        var: Box::new(move |var| (var == name).then(|| path.clone())),
+    };
+    let output = expand("\"fixtures/missing_column\"", &env);
+    let errors = errors(&output);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].contains("[missing-column]"), "{errors:?}");
+    assert!(!errors[0].contains("missing-build-script"), "{errors:?}");
+    let _ = std::fs::remove_dir_all(&out);
+}

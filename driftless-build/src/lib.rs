@@ -1,5 +1,6 @@
 //! build.rs helper for driftless: analyse a migrations folder once per change, print its warnings,
-//! fail the build on its errors, and leave the result for the `migrations!` macro.
+//! and leave the result for the `migrations!` macro, which reports any error at its call. The
+//! build script itself fails only when it cannot read the folder.
 //!
 //! ```text
 //! // build.rs
@@ -18,16 +19,20 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use driftless_core::{Analysis, Dialect, Options, analyze, checksum, loader};
+use driftless_core::{Analysis, Options, analyze, checksum, loader};
 
 pub mod embed;
 pub mod saved;
+
+/// The SQL dialect [`Watch::dialect`] takes, re-exported so a build script needs no other crate.
+pub use driftless_core::Dialect;
 
 use embed::Embed;
 use saved::Saved;
 
 /// Watches `dir` (relative to the crate's `Cargo.toml`) and checks it, with the dialect and
-/// policy of the folder. On errors it prints them and exits the build script with status 1.
+/// policy of the folder. Errors of the folder are left to the macro; the build script exits
+/// with status 1 only when it cannot read the folder or write its result.
 pub fn watch(dir: &str) {
     Watch::new(dir).run();
 }
@@ -111,9 +116,14 @@ impl Watch {
                 dir.join(sub).display()
             );
         }
+        let config = folder
+            .get(driftless_core::config::FILE_NAME)
+            .map(|f| driftless_core::config::Config::parse(&String::from_utf8_lossy(&f.content)).0)
+            .unwrap_or_default();
         for name in [
             driftless_core::lockfile::FILE_NAME,
             driftless_core::config::FILE_NAME,
+            driftless_core::declared::file_name(&config).0,
         ] {
             if folder.get(name).is_some() {
                 let _ = writeln!(
@@ -130,19 +140,22 @@ impl Watch {
                 let _ = writeln!(outcome.stdout, "cargo:warning={line}");
             }
         }
-        if analysis.has_errors() {
-            outcome.stderr = render_errors(&analysis, &self.dir);
-            return outcome;
-        }
-        let Some(embed) = Embed::from_analysis(&analysis) else {
-            let _ = writeln!(
-                outcome.stderr,
-                "error: the SQL dialect of `{}` is unknown",
-                self.dir
-            );
-            return outcome;
+        let text = match Embed::from_analysis(&analysis).filter(|_| !analysis.has_errors()) {
+            Some(embed) => Saved::new(&folder, embed).to_text(),
+            None => {
+                // The macro reports each error at its call, with its excerpt, where an editor
+                // shows it: failing here would have cargo wrap them in "failed to run custom
+                // build command". The file it finds is not a saved analysis, so it analyses the
+                // folder itself.
+                let count = analysis.errors().count();
+                let _ = writeln!(
+                    outcome.stdout,
+                    "cargo:warning=`{}` has {count} error(s): `migrations!` reports each at its call (`driftless check {}` lists them)",
+                    self.dir, self.dir
+                );
+                format!("{ERRORS_MARKER}\n{}", render_errors(&analysis, &self.dir))
+            }
         };
-        let text = Saved::new(&folder, embed).to_text();
         // The file name carries a hash of the content, so the `rustc-env` value changes with the
         // analysis and cargo rebuilds the crate whenever it does.
         let content_hash = checksum::to_hex(&checksum::sha256(text.as_bytes()));
@@ -174,12 +187,17 @@ impl Watch {
     }
 }
 
+/// The first line of the file left for the macro when the folder has errors: not a saved
+/// analysis, so the macro analyses the folder and reports each error at its call.
+pub const ERRORS_MARKER: &str = "driftless-errors";
+
 /// What a check prints.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Outcome {
     /// Cargo instructions and warnings.
     pub stdout: String,
-    /// Rendered errors; empty when the folder passed.
+    /// What fails the build script: the folder cannot be read, or the file for the macro cannot
+    /// be written. The folder's own errors are the macro's to report.
     pub stderr: String,
 }
 
@@ -239,7 +257,7 @@ mod tests {
     }
 
     #[test]
-    fn a_folder_without_lock_or_dialect_fails() {
+    fn a_folder_with_errors_is_left_to_the_macro() {
         let root = temp_dir("nolock");
         std::fs::create_dir_all(root.join("migrations")).unwrap();
         std::fs::write(
@@ -248,12 +266,25 @@ mod tests {
         )
         .unwrap();
         let outcome = Watch::new("migrations").check(&root, &root);
+        // The build script does not fail: the macro reports the errors at its call.
+        assert_eq!(outcome.stderr, "");
         assert!(
-            outcome.stderr.starts_with("error[missing-dialect]"),
+            outcome.stdout.contains(
+                "cargo:warning=`migrations` has 1 error(s): `migrations!` reports each at its call"
+            ),
             "{}",
-            outcome.stderr
+            outcome.stdout
         );
-        assert!(outcome.stderr.contains(" --> migrations\n"));
+        let env = outcome
+            .stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("cargo:rustc-env="))
+            .unwrap();
+        let (_, path) = env.split_once('=').unwrap();
+        let text = std::fs::read_to_string(path).unwrap();
+        assert!(text.starts_with(ERRORS_MARKER), "{text}");
+        assert!(text.contains("error[missing-dialect]"), "{text}");
+        assert_eq!(Saved::parse(&text), None);
     }
 
     #[test]
