@@ -6,7 +6,8 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use driftless_core::diagnostic::Position;
 use driftless_core::layout::Layout;
-use driftless_core::lockfile::{self, LockRequest};
+use driftless_core::lock::{self as lockop, LockRequest};
+use driftless_core::lockfile;
 use driftless_core::{Analysis, Dialect, MigrationState, Options, Severity, analyze, loader};
 use serde_json::json;
 
@@ -151,7 +152,7 @@ pub fn lock(dir: &Path, dialect: Option<&str>, adopt: bool, rehash: Vec<u64>) ->
         adopt,
         rehash,
     };
-    match lockfile::lock(&folder, &request) {
+    match lockop::lock(&folder, &request) {
         Ok(outcome) => {
             print_diagnostics(&outcome.analysis, dir);
             let path = dir.join(lockfile::FILE_NAME);

@@ -9,7 +9,7 @@
 
 use std::time::{Duration, Instant};
 
-use driftless_core::lockfile::{LockRequest, lock};
+use driftless_core::lock::{LockRequest, lock};
 use driftless_core::{Dialect, Folder, Options, analyze};
 
 /// A folder of `n` migrations in `dialect`: tables, columns, indexes, foreign keys, data, an

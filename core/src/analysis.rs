@@ -797,7 +797,7 @@ fn hazard_advice(code: Code) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lockfile::{LockRequest, lock};
+    use crate::lock::{LockRequest, lock};
 
     /// Diagnostics as `severity code file:line`, errors and warnings only.
     fn summary(a: &Analysis) -> Vec<String> {

@@ -17,6 +17,7 @@ pub mod folder;
 pub mod foreign;
 pub mod layout;
 pub mod loader;
+pub mod lock;
 pub mod lockfile;
 pub mod object;
 pub mod schema;

@@ -3,7 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use driftless_core::lockfile::{self, LockRequest};
+use driftless_core::lock::{self as lockop, LockRequest};
+use driftless_core::lockfile;
 use driftless_core::{Dialect, Options, Severity, analyze, loader};
 
 /// A fresh directory under the system's temporary directory, removed on drop.
@@ -136,7 +137,7 @@ fn adopting_names_with_spaces_writes_a_lock_file_that_reads_back() {
         dir.write(&format!("{name}/down.sql"), &format!("DROP TABLE t{i};\n"));
     }
     let folder = loader::load(&dir.0).unwrap();
-    let outcome = lockfile::lock(
+    let outcome = lockop::lock(
         &folder,
         &LockRequest {
             dialect: Some(Dialect::Postgres),

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use driftless_core::lockfile::{LockRequest, lock};
+use driftless_core::lock::{LockRequest, lock};
 use driftless_core::{Dialect, Severity, analyze, loader};
 
 fn adopt(name: &str, dialect: Dialect) -> driftless_core::Analysis {

@@ -40,12 +40,12 @@ async fn adopt(pool: &Pool, m: Migrator<'_>, tool: Tool, dry_run: bool) -> Adopt
 /// Locks every migration of a folder as adopted (`driftless lock --adopt`).
 fn lock_adopt(kind: Kind, dir: &Path) {
     let loaded = driftless_core::loader::load(dir).unwrap();
-    let request = driftless_core::lockfile::LockRequest {
+    let request = driftless_core::lock::LockRequest {
         dialect: Some(kind.dialect()),
         adopt: true,
         rehash: Vec::new(),
     };
-    let outcome = driftless_core::lockfile::lock(&loaded, &request)
+    let outcome = driftless_core::lock::lock(&loaded, &request)
         .unwrap_or_else(|a| panic!("cannot adopt: {:?}", a.diagnostics));
     std::fs::write(
         dir.join(driftless_core::lockfile::FILE_NAME),

@@ -5,7 +5,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 use driftless::{Error, Migrations, Migrator, Report};
-use driftless_core::lockfile::{self, LockRequest};
+use driftless_core::lock::{self as lockop, LockRequest};
+use driftless_core::lockfile;
 use sqlx::{AssertSqlSafe, Connection, MySqlPool, PgPool, Row, SqlitePool};
 
 /// Which database a test runs on.
@@ -291,7 +292,7 @@ pub fn relock(kind: Kind, dir: &std::path::Path) {
         dialect: Some(kind.dialect()),
         ..LockRequest::default()
     };
-    let outcome = lockfile::lock(&loaded, &request).unwrap_or_else(|a| {
+    let outcome = lockop::lock(&loaded, &request).unwrap_or_else(|a| {
         panic!("cannot lock the test folder: {:?}", a.diagnostics);
     });
     std::fs::write(dir.join(lockfile::FILE_NAME), outcome.lock.render()).unwrap();

@@ -3,7 +3,8 @@
 //! MySQL trigger and procedure bodies, PostgreSQL dollar-quoted functions and DO blocks, a diesel
 //! `run_in_transaction = false` migration with CONCURRENTLY, and a SQLite table rebuild.
 
-use driftless_core::lockfile::{self, LockRequest};
+use driftless_core::lock::{self as lockop, LockRequest};
+use driftless_core::lockfile;
 
 use crate::common::*;
 
@@ -20,7 +21,7 @@ pub(crate) fn adopted(name: &str, kind: Kind) -> std::path::PathBuf {
         adopt: true,
         rehash: Vec::new(),
     };
-    let outcome = lockfile::lock(&folder, &request)
+    let outcome = lockop::lock(&folder, &request)
         .unwrap_or_else(|a| panic!("{name} does not adopt: {:?}", a.diagnostics));
     std::fs::write(to.join(lockfile::FILE_NAME), outcome.lock.render()).unwrap();
     to

@@ -336,7 +336,7 @@ pub fn folder() -> impl Strategy<Value = (Dialect, Folder)> {
 /// Everything a caller does with an analysis, so that none of it may panic either: statement
 /// ranges index the file on character boundaries, every diagnostic renders, and `lock` decides.
 pub fn exercise(dialect: Dialect, folder: &Folder) -> driftless_core::Analysis {
-    use driftless_core::lockfile::{LockRequest, lock};
+    use driftless_core::lock::{LockRequest, lock};
     let options = driftless_core::Options {
         dialect: Some(dialect),
         strict: None,

@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use driftless::Migrations;
-use driftless_core::lockfile::{self, LockRequest};
+use driftless_core::lock::{self as lockop, LockRequest};
+use driftless_core::lockfile;
 use sqlx::{AssertSqlSafe, Connection};
 
 const COUNT: usize = 1000;
@@ -32,7 +33,7 @@ fn write_first(dir: &Path, count: usize, lock: Option<driftless_core::Dialect>) 
             dialect: Some(dialect),
             ..LockRequest::default()
         };
-        let outcome = lockfile::lock(&folder, &request).expect("lock the generated folder");
+        let outcome = lockop::lock(&folder, &request).expect("lock the generated folder");
         std::fs::write(dir.join(lockfile::FILE_NAME), outcome.lock.render()).unwrap();
     }
 }

@@ -9,7 +9,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use driftless::Migrations;
-use driftless_core::lockfile::{self, LockRequest};
+use driftless_core::lock::{self as lockop, LockRequest};
+use driftless_core::lockfile;
 use sqlx::{AssertSqlSafe, Connection};
 
 const MIGRATIONS: usize = 1000;
@@ -56,7 +57,7 @@ fn write_folder(dir: &Path, dialect: driftless_core::Dialect) {
         dialect: Some(dialect),
         ..LockRequest::default()
     };
-    let outcome = lockfile::lock(&folder, &request).expect("lock the generated folder");
+    let outcome = lockop::lock(&folder, &request).expect("lock the generated folder");
     std::fs::write(dir.join(lockfile::FILE_NAME), outcome.lock.render()).unwrap();
 }
 

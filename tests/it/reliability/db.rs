@@ -7,7 +7,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use driftless::{Migrator, Report};
-use driftless_core::lockfile::{self, LockRequest};
+use driftless_core::lock::{self as lockop, LockRequest};
+use driftless_core::lockfile;
 use sqlx::pool::PoolOptions;
 use sqlx::{AssertSqlSafe, Connection, MySqlPool, PgPool, Row, SqlitePool};
 
@@ -371,7 +372,7 @@ pub fn folder(backend: Backend, files: &[(String, String)], lock: bool) -> Res<P
             dialect: Some(backend.dialect()),
             ..LockRequest::default()
         };
-        lockfile::lock(&loaded, &request)
+        lockop::lock(&loaded, &request)
             .map_err(|a| format!("cannot lock the folder: {:?}", a.diagnostics))?
             .lock
     } else {
