@@ -450,7 +450,7 @@ pub async fn run_diff(args: DiffArgs) -> anyhow::Result<ExitCode> {
         println!("created {}", path.display());
     }
     println!("checking the folder (data loss needs `-- driftless: allow`):");
-    let checked = crate::folder::check(&t.dir, false, None, Format::Human)?;
+    let checked = crate::folder::check(&t.dir, false, None, Format::Human, false)?;
     Ok(if checked == ExitCode::SUCCESS {
         ExitCode::SUCCESS
     } else {

@@ -25,15 +25,22 @@ fn parse_dialect(dialect: Option<&str>) -> Result<Option<Dialect>> {
         .map_err(Into::into)
 }
 
-/// Prints warnings and errors as rustc does.
-fn print_diagnostics(analysis: &Analysis, dir: &Path) {
+/// Prints errors and the warnings worth showing as rustc does: warnings of locked and adopted
+/// migrations are one summary line unless `all`.
+fn print_diagnostics(analysis: &Analysis, dir: &Path, all: bool) {
     let dir = dir.display().to_string();
+    let (warnings, hidden) = analysis.shown_warnings(all);
+    let shown: std::collections::HashSet<*const driftless_core::Diagnostic> =
+        warnings.into_iter().map(|w| w as *const _).collect();
     for d in analysis
         .diagnostics
         .iter()
-        .filter(|d| d.severity >= Severity::Warning)
+        .filter(|d| d.severity == Severity::Error || shown.contains(&(*d as *const _)))
     {
         eprintln!("{}", analysis.render(d, &dir));
+    }
+    if let Some(line) = Analysis::hidden_warnings_line(hidden, &dir) {
+        eprintln!("{line}\n");
     }
 }
 
@@ -46,7 +53,13 @@ fn state_name(state: MigrationState) -> &'static str {
 }
 
 /// `driftless check`.
-pub fn check(dir: &Path, strict: bool, dialect: Option<&str>, format: Format) -> Result<ExitCode> {
+pub fn check(
+    dir: &Path,
+    strict: bool,
+    dialect: Option<&str>,
+    format: Format,
+    all: bool,
+) -> Result<ExitCode> {
     let folder = load(dir)?;
     let options = Options {
         dialect: parse_dialect(dialect)?,
@@ -57,7 +70,7 @@ pub fn check(dir: &Path, strict: bool, dialect: Option<&str>, format: Format) ->
     let warnings = analysis.warnings().count();
     match format {
         Format::Human => {
-            print_diagnostics(&analysis, dir);
+            print_diagnostics(&analysis, dir, all);
             let drafts = analysis
                 .migrations
                 .iter()
@@ -154,7 +167,7 @@ pub fn lock(dir: &Path, dialect: Option<&str>, adopt: bool, rehash: Vec<u64>) ->
     };
     match lockop::lock(&folder, &request) {
         Ok(outcome) => {
-            print_diagnostics(&outcome.analysis, dir);
+            print_diagnostics(&outcome.analysis, dir, false);
             let path = dir.join(lockfile::FILE_NAME);
             std::fs::write(&path, outcome.lock.render())
                 .with_context(|| format!("cannot write `{}`", path.display()))?;
@@ -170,7 +183,7 @@ pub fn lock(dir: &Path, dialect: Option<&str>, adopt: bool, rehash: Vec<u64>) ->
             Ok(ExitCode::SUCCESS)
         }
         Err(analysis) => {
-            print_diagnostics(&analysis, dir);
+            print_diagnostics(&analysis, dir, false);
             eprintln!(
                 "error: nothing was locked: fix the errors above first (locking never hides a hazard)"
             );

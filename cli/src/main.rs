@@ -45,6 +45,10 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t)]
         format: Format,
+        /// Show every warning, those of locked and adopted migrations too (by default they are
+        /// one summary line: that SQL has shipped).
+        #[arg(long)]
+        all: bool,
     },
     /// Lock the drafts: write their checksums to driftless.lock.
     Lock {
@@ -141,7 +145,8 @@ fn main() -> ExitCode {
             strict,
             dialect,
             format,
-        } => folder::check(&dir, strict, dialect.as_deref(), format),
+            all,
+        } => folder::check(&dir, strict, dialect.as_deref(), format, all),
         Command::Lock {
             dir,
             dialect,

@@ -928,3 +928,44 @@ fn adopt_a_diesel_history_exit_codes_and_json() {
     );
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
 }
+
+/// Warnings of shipped (locked, adopted) migrations are one line; `--all` lists them; a draft's
+/// warnings always show.
+#[test]
+fn shipped_warnings_are_summarised() {
+    let dir = temp("summary");
+    write(
+        &dir,
+        "m/0001_init.sql",
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT);\n",
+    );
+    write(
+        &dir,
+        "m/0002_rename.sql",
+        "ALTER TABLE t RENAME COLUMN a TO b;\n",
+    );
+    let o = driftless(&["lock", "m", "--dialect", "sqlite"], &dir);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = driftless(&["check", "m"], &dir);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(!text(&o).contains("warning[rename-column]"), "{}", text(&o));
+    assert!(
+        text(&o).contains("1 warning(s) on locked and adopted migrations (shipped); `driftless check --all m` lists them"),
+        "{}",
+        text(&o)
+    );
+    let o = driftless(&["check", "m", "--all"], &dir);
+    assert!(text(&o).contains("warning[rename-column]"), "{}", text(&o));
+    write(
+        &dir,
+        "m/0003_again.sql",
+        "ALTER TABLE t RENAME COLUMN b TO c;\n",
+    );
+    let o = driftless(&["check", "m"], &dir);
+    assert!(
+        text(&o).contains("warning[rename-column]") && text(&o).contains("0003_again.sql"),
+        "{}",
+        text(&o)
+    );
+    assert!(!text(&o).contains("0002_rename.sql:"), "{}", text(&o));
+}

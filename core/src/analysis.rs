@@ -214,6 +214,40 @@ impl Analysis {
             .collect()
     }
 
+    /// The warnings worth showing, and how many were left out. Warnings of locked and adopted
+    /// migrations are about SQL that has shipped and that nobody can change any more: unless
+    /// `all`, they are only counted, so the findings of drafts (the ones anyone can still act
+    /// on) do not drown in them. Warnings of drafts and of the folder are always shown; errors
+    /// are not warnings and always show.
+    pub fn shown_warnings(&self, all: bool) -> (Vec<&Diagnostic>, usize) {
+        let shipped: std::collections::HashSet<&str> = self
+            .migrations
+            .iter()
+            .filter(|m| m.state != MigrationState::Draft)
+            .map(|m| m.path.as_str())
+            .collect();
+        let mut shown = Vec::new();
+        let mut hidden = 0;
+        for warning in self.warnings() {
+            if !all && warning.file.as_deref().is_some_and(|f| shipped.contains(f)) {
+                hidden += 1;
+            } else {
+                shown.push(warning);
+            }
+        }
+        (shown, hidden)
+    }
+
+    /// The one line that stands for the warnings [`Analysis::shown_warnings`] left out, naming
+    /// the command that lists them; `None` when it left none out.
+    pub fn hidden_warnings_line(hidden: usize, dir: &str) -> Option<String> {
+        (hidden > 0).then(|| {
+            format!(
+                "warning: {hidden} warning(s) on locked and adopted migrations (shipped); `driftless check --all {dir}` lists them"
+            )
+        })
+    }
+
     /// Renders one diagnostic with its excerpt, and its second place as a note; `dir` is the
     /// folder as the user wrote it.
     pub fn render(&self, diagnostic: &Diagnostic, dir: &str) -> String {

@@ -135,10 +135,17 @@ impl Watch {
         }
 
         let analysis = analyze(&folder, &self.options);
-        for warning in analysis.warnings() {
+        // Warnings of shipped (locked, adopted) migrations are one line: cargo replays a build
+        // script's warnings on every build, and nobody can change that SQL any more.
+        let (warnings, hidden) = analysis.shown_warnings(false);
+        for warning in warnings {
             for line in analysis.render(warning, &self.dir).lines() {
                 let _ = writeln!(outcome.stdout, "cargo:warning={line}");
             }
+        }
+        if let Some(line) = Analysis::hidden_warnings_line(hidden, &self.dir) {
+            let line = line.strip_prefix("warning: ").unwrap_or(&line);
+            let _ = writeln!(outcome.stdout, "cargo:warning={line}");
         }
         let text = match Embed::from_analysis(&analysis).filter(|_| !analysis.has_errors()) {
             Some(embed) => Saved::new(&folder, embed).to_text(),
@@ -317,5 +324,104 @@ mod tests {
         assert_ne!(again.stdout, outcome.stdout);
         assert_eq!(std::fs::read_dir(&out).unwrap().count(), 1);
         assert!(!Path::new(path).exists());
+    }
+}
+
+#[cfg(test)]
+mod summary_tests {
+    use super::*;
+
+    /// A folder of `n` migrations, each with a warning (an index built without CONCURRENTLY on
+    /// an existing table, or an acknowledged drop when adopted), locked or adopted.
+    fn shipped(root: &Path, n: usize, adopt: bool) -> PathBuf {
+        let dir = root.join("migrations");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("0001_init.sql"),
+            "CREATE TABLE t (id int PRIMARY KEY, a int, b int, c1 int);\n",
+        )
+        .unwrap();
+        for i in 2..=n {
+            let sql = if adopt {
+                // Each drops the column the one before it added: acknowledged by adoption.
+                format!(
+                    "ALTER TABLE t ADD COLUMN c{i} int;\nALTER TABLE t DROP COLUMN c{};\n",
+                    i - 1
+                )
+            } else {
+                format!("CREATE INDEX t_i{i} ON t (a, b);\n")
+            };
+            std::fs::write(dir.join(format!("{i:04}_m{i}.sql")), sql).unwrap();
+        }
+        let folder = loader::load(&dir).unwrap();
+        let outcome = driftless_core::lock::lock(
+            &folder,
+            &driftless_core::lock::LockRequest {
+                dialect: Some(Dialect::Postgres),
+                adopt,
+                rehash: vec![],
+            },
+        )
+        .unwrap_or_else(|a| panic!("{:?}", a.errors().next()));
+        std::fs::write(
+            dir.join(driftless_core::lockfile::FILE_NAME),
+            outcome.lock.render(),
+        )
+        .unwrap();
+        dir
+    }
+
+    fn warning_lines(stdout: &str) -> usize {
+        stdout
+            .lines()
+            .filter(|l| l.starts_with("cargo:warning="))
+            .count()
+    }
+
+    /// What a no-change `cargo build` replays: the build script's warning lines, before (every
+    /// warning) and after (one line for the shipped ones).
+    #[test]
+    fn shipped_warnings_are_one_line() {
+        for (name, n, adopt) in [("locked-1000", 1000, false), ("adopted-300", 320, true)] {
+            let root = std::env::temp_dir().join(format!(
+                "driftless-build-summary-{name}-{}",
+                std::process::id()
+            ));
+            let _ = std::fs::remove_dir_all(&root);
+            let dir = shipped(&root, n, adopt);
+            let out = root.join("out");
+            std::fs::create_dir_all(&out).unwrap();
+            let outcome = Watch::new("migrations").check(&root, &out);
+            assert_eq!(outcome.stderr, "");
+            let analysis = analyze(&loader::load(&dir).unwrap(), &Options::default());
+            let every: usize = analysis
+                .warnings()
+                .map(|w| analysis.render(w, "migrations").lines().count())
+                .sum();
+            let after = warning_lines(&outcome.stdout);
+            eprintln!(
+                "{name}: {} warnings; build-script warning lines before {every}, after {after}",
+                analysis.warnings().count()
+            );
+            assert!(analysis.warnings().count() >= n - 1, "{name}");
+            assert_eq!(after, 1, "{name}: {}", outcome.stdout);
+            assert!(
+                outcome
+                    .stdout
+                    .contains("on locked and adopted migrations (shipped)"),
+                "{}",
+                outcome.stdout
+            );
+            // A draft's warnings still show in full.
+            std::fs::write(
+                dir.join(format!("{:04}_draft.sql", n + 1)),
+                "CREATE INDEX t_draft ON t (a);\n",
+            )
+            .unwrap();
+            let outcome = Watch::new("migrations").check(&root, &out);
+            assert!(warning_lines(&outcome.stdout) > 2, "{}", outcome.stdout);
+            assert!(outcome.stdout.contains("t_draft"), "{}", outcome.stdout);
+            let _ = std::fs::remove_dir_all(&root);
+        }
     }
 }
