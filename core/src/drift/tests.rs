@@ -143,3 +143,81 @@ fn a_history_does_not_drift_from_itself_and_edits_are_found() {
     );
     assert!(report.drift[0].to_history.contains("RENAME TO \"a\""));
 }
+
+/// The generator orders what it writes so the file applies, never guesses a rename, and
+/// rebuilds a SQLite table once for all its changes.
+#[test]
+fn the_generator_orders_renames_and_rebuilds() {
+    let from = schema(
+        Dialect::Postgres,
+        &[
+            "CREATE TABLE a (id int PRIMARY KEY, old_name text, n int);\n\
+           CREATE TABLE gone (id int PRIMARY KEY);\n\
+           CREATE INDEX a_n ON a (n);",
+        ],
+    );
+    let to = schema(
+        Dialect::Postgres,
+        &["CREATE TYPE kind AS ENUM ('x', 'y');\n\
+           CREATE TABLE child (id int PRIMARY KEY, parent int REFERENCES parent (id));\n\
+           CREATE TABLE parent (id int PRIMARY KEY, k kind);\n\
+           CREATE TABLE a (id int PRIMARY KEY, new_name text, n bigint NOT NULL,\n\
+             p int REFERENCES parent (id));\n\
+           CREATE VIEW v AS SELECT id FROM a;"],
+    );
+    let report = drift::compare(Dialect::Postgres, &from, &to);
+    let sql = drift::migration(Dialect::Postgres, &report, &from, &to);
+    let at = |needle: &str| {
+        sql.find(needle)
+            .unwrap_or_else(|| panic!("`{needle}` missing from:\n{sql}"))
+    };
+    // Types, then tables in foreign-key order, columns, keys, views; drops last.
+    assert!(
+        at("CREATE TYPE \"kind\"") < at("CREATE TABLE \"parent\""),
+        "{sql}"
+    );
+    assert!(
+        at("CREATE TABLE \"parent\"") < at("CREATE TABLE \"child\""),
+        "{sql}"
+    );
+    assert!(
+        at("CREATE TABLE \"child\"") < at("ADD COLUMN \"p\""),
+        "{sql}"
+    );
+    assert!(at("ADD COLUMN \"p\"") < at("CREATE VIEW \"v\""), "{sql}");
+    assert!(at("ALTER COLUMN \"n\" TYPE") < at("DROP INDEX"), "{sql}");
+    assert!(at("DROP INDEX") < at("DROP COLUMN \"old_name\""), "{sql}");
+    assert!(
+        at("DROP COLUMN \"old_name\"") < at("DROP TABLE \"gone\""),
+        "{sql}"
+    );
+    // A column gone and one of its type added: drop and add, the rename in a comment.
+    assert!(
+        sql.contains("-- ALTER TABLE \"a\" RENAME COLUMN \"old_name\" TO \"new_name\";"),
+        "{sql}"
+    );
+    assert!(sql.contains("ADD COLUMN \"new_name\" TEXT"), "{sql}");
+    assert!(!sql.contains("CONCURRENTLY"), "{sql}");
+
+    // SQLite: a changed column and a new key on one table are one rebuild.
+    let from = schema(
+        Dialect::Sqlite,
+        &["CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, b INTEGER);"],
+    );
+    let to = schema(
+        Dialect::Sqlite,
+        &["CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT NOT NULL UNIQUE, b REAL DEFAULT 0);"],
+    );
+    let report = drift::compare(Dialect::Sqlite, &from, &to);
+    assert!(report.drift.len() >= 3, "{:#?}", report.drift);
+    let sql = drift::migration(Dialect::Sqlite, &report, &from, &to);
+    assert_eq!(
+        sql.matches("CREATE TABLE \"t__driftless_new\"").count(),
+        1,
+        "{sql}"
+    );
+    assert!(
+        sql.contains("INSERT INTO \"t__driftless_new\" (\"id\", \"a\", \"b\")"),
+        "{sql}"
+    );
+}
