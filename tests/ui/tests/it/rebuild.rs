@@ -52,7 +52,7 @@ fn a_new_migration_file_is_embedded_by_the_next_build() {
              [dependencies]\ndriftless = {{ path = {:?} }}\n\n\
              [build-dependencies]\ndriftless-build = {{ path = {:?} }}\n\n[workspace]\n",
             ws.join("runtime"),
-            ws.join("build"),
+            ws.join("driftless-build"),
         ),
     )
     .unwrap();
@@ -92,4 +92,32 @@ fn a_new_migration_file_is_embedded_by_the_next_build() {
     .unwrap();
     cargo_build(&project, &target);
     assert_eq!(run(&target), "1 0001_init.sql\n2 0002_more.sql\n");
+
+    // A migration with an error: the build script does not fail; the error is a compile error
+    // at the `migrations!` call, with its excerpt, where an editor shows it.
+    std::fs::write(
+        migrations.join("0003_bad.sql"),
+        "ALTER TABLE missing ADD COLUMN x INTEGER;\n",
+    )
+    .unwrap();
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let output = Command::new(cargo)
+        .args(["build", "--offline", "--quiet", "--target-dir"])
+        .arg(&target)
+        .current_dir(&project)
+        .env_remove("CARGO_TARGET_DIR")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(stderr.contains("[missing-table]"), "{stderr}");
+    assert!(
+        stderr.contains("src/main.rs"),
+        "the error is at the call: {stderr}"
+    );
+    assert!(
+        !stderr.contains("failed to run custom build command"),
+        "the build script must not fail: {stderr}"
+    );
+    std::fs::remove_file(migrations.join("0003_bad.sql")).unwrap();
 }
