@@ -290,8 +290,8 @@ fn content() -> impl Strategy<Value = Vec<u8>> {
     ]
 }
 
-/// A folder of one to four migrations in one of the three dialects, sometimes with a
-/// driftless.toml or a broken driftless.lock.
+/// A folder of one to three migrations and sometimes a declared schema (`schema.sql`), in one of
+/// the three dialects, sometimes with a driftless.toml or a broken driftless.lock.
 pub fn folder() -> impl Strategy<Value = (Dialect, Folder)> {
     let dialect = proptest::sample::select(Dialect::ALL.to_vec());
     let files = proptest::collection::vec(content(), 1..5);
@@ -315,6 +315,8 @@ pub fn folder() -> impl Strategy<Value = (Dialect, Folder)> {
                     0 => "0001_init.sql".to_owned(),
                     1 => "0002_more.up.sql".to_owned(),
                     2 => "20240101000000_x/migration.sql".to_owned(),
+                    // The declared schema is read and compared like the migrations.
+                    3 => "schema.sql".to_owned(),
                     _ => format!("{}_z.sql", i + 1),
                 };
                 (name, content)
