@@ -132,6 +132,19 @@ impl<'a> Cmp<'a> {
         }
     }
 
+    /// The objects of the database's `database` the history's `history` lacks, other than
+    /// externs.
+    fn extras<T>(
+        &self,
+        database: &'a std::collections::BTreeMap<Name, T>,
+        history: &std::collections::BTreeMap<Name, T>,
+    ) -> Vec<(&'a Name, &'a T)> {
+        database
+            .iter()
+            .filter(|(name, _)| !history.contains_key(*name) && !self.is_extern(name))
+            .collect()
+    }
+
     fn unverified(&mut self, object: String, why: impl Into<String>) {
         self.report.unverified.push(Unverified {
             object,
@@ -831,10 +844,7 @@ impl<'a> Cmp<'a> {
                 },
             );
         }
-        for (name, view) in &self.database.views {
-            if self.history.views.contains_key(name) || self.is_extern(name) {
-                continue;
-            }
+        for (name, view) in self.extras(&self.database.views, &self.history.views) {
             self.report.compared += 1;
             let sure = !self.uncertain(&name.name);
             self.drift(
@@ -948,10 +958,7 @@ impl<'a> Cmp<'a> {
                 },
             );
         }
-        for (name, e) in &self.database.enums {
-            if self.history.enums.contains_key(name) || self.is_extern(name) {
-                continue;
-            }
+        for (name, e) in self.extras(&self.database.enums, &self.history.enums) {
             self.report.compared += 1;
             let values = e.values.known().map(|v| list(v)).unwrap_or_default();
             let sure = !self.uncertain(&name.name);
@@ -1031,10 +1038,7 @@ impl<'a> Cmp<'a> {
             };
             self.drift(sure, drift);
         }
-        for (name, e) in &self.database.composites {
-            if self.history.composites.contains_key(name) || self.is_extern(name) {
-                continue;
-            }
+        for (name, e) in self.extras(&self.database.composites, &self.history.composites) {
             self.report.compared += 1;
             let sure = !self.uncertain(&name.name);
             self.drift(
@@ -1079,10 +1083,7 @@ impl<'a> Cmp<'a> {
                 },
             );
         }
-        for name in self.database.sequences.keys() {
-            if self.history.sequences.contains_key(name) || self.is_extern(name) {
-                continue;
-            }
+        for (name, e) in self.extras(&self.database.sequences, &self.history.sequences) {
             self.report.compared += 1;
             let sure = !self.uncertain(&name.name);
             self.drift(
@@ -1095,7 +1096,7 @@ impl<'a> Cmp<'a> {
                     history: None,
                     database: Some("sequence".into()),
                     origin: None,
-                    database_origin: self.database.sequences[name].origin.clone(),
+                    database_origin: e.origin.clone(),
                     to_history: format!("DROP SEQUENCE {};", sql::qualified(d, name)),
                     to_database: format!("CREATE SEQUENCE {};", sql::qualified(d, name)),
                 },
