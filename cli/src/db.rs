@@ -279,7 +279,7 @@ fn drift_json(drift: &driftless::drift::Drift) -> serde_json::Value {
                 "aspect": d.aspect,
                 "history": d.history,
                 "database": d.database,
-                "origin": d.origin.as_ref().map(|o| json!({"file": o.file, "line": o.line})),
+                "origin": d.origin.as_ref().map(|o| json!({"file": &*o.file, "line": o.line})),
                 "to_history": d.to_history,
                 "to_database": d.to_database,
             })

@@ -1,6 +1,6 @@
 //! The one entry point: a loaded folder and options in, the verdict out.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
 use crate::checksum;
@@ -394,25 +394,9 @@ fn analyze_here(folder: &Folder, options: &Options) -> Analysis {
 
     // The declared schema is read on a thread of its own while the migrations replay: the two
     // are independent until they are compared.
-    let declared_file = folder
-        .get(crate::declared::file_name(&config).0)
-        .map(|f| f.content.clone());
-    let declared = out.dialect.map(|dialect| {
-        let config = config.clone();
-        std::thread::Builder::new()
-            .name("driftless-declared".to_owned())
-            .stack_size(ANALYSIS_STACK)
-            .spawn(move || {
-                let mut diags = Vec::new();
-                let declared = crate::declared::read_content(
-                    declared_file.as_deref(),
-                    &config,
-                    dialect,
-                    &mut diags,
-                );
-                (declared, diags)
-            })
-    });
+    let mut declared = out
+        .dialect
+        .map(|dialect| crate::declared::Worker::start(folder, &config, dialect, ANALYSIS_STACK));
 
     let newest_locked = lock.as_ref().and_then(LockFile::newest);
     let mut replay = out.dialect.map(|d| Replay::new(d, &config.externs));
@@ -515,53 +499,48 @@ fn analyze_here(folder: &Folder, options: &Options) -> Analysis {
     }
 
     // The declared schema against the schema the whole history produces, drafts included.
-    let declared = match (declared, out.dialect) {
-        (Some(Ok(handle)), _) => {
-            let (declared, declared_diags) = handle
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            diags.extend(declared_diags);
-            declared
+    if let Some(mut worker) = declared.take() {
+        let (read, read_diags) = worker.read();
+        diags.extend(read_diags);
+        if let (Some(read), Some(mut replay)) = (read, replay.take()) {
+            let report = read.readable.then(|| {
+                let files: Vec<(&str, &str)> = out
+                    .migrations
+                    .iter()
+                    .map(|m| (m.path.as_str(), m.sql.as_str()))
+                    .collect();
+                let history = replay.take_schema(&files);
+                // What the model did not take is freed as the comparison runs.
+                worker.compare(history, || drop(replay))
+            });
+            crate::declared::diagnose(
+                &read.path,
+                &read.text,
+                report.as_ref().map(|(report, _)| report),
+                &config,
+                out.strict,
+                lock.as_ref(),
+                &out.sources,
+                &mut diags,
+            );
+            out.sources.push((read.path.clone(), read.text));
+            out.schema_file = Some(read.path);
         }
-        // No thread could be started: read it here.
-        (Some(Err(_)), Some(dialect)) => {
-            crate::declared::read(folder, &config, dialect, &mut diags)
-        }
-        _ => None,
-    };
-    if let (Some(dialect), Some(replay)) = (out.dialect, replay.as_ref())
-        && let Some(declared) = declared
-    {
-        let files: Vec<(&str, &str)> = out
-            .migrations
-            .iter()
-            .map(|m| (m.path.as_str(), m.sql.as_str()))
-            .collect();
-        let history = replay.schema(&files);
-        crate::declared::check(
-            dialect,
-            &history,
-            &declared,
-            &config,
-            out.strict,
-            lock.as_ref(),
-            &out.sources,
-            &mut diags,
-        );
-        out.sources
-            .push((declared.path.clone(), declared.text.clone()));
-        out.schema_file = Some(declared.path);
+        worker.finish();
     }
 
     // Locked migrations whose files are gone.
     if let Some(lock) = &lock {
         let text = out.source(lockfile::FILE_NAME).unwrap_or("").to_owned();
+        // Sets, not a scan of every migration per entry.
+        let present: HashSet<_> = out.migrations.iter().map(|m| m.version).collect();
+        let unreadable: HashSet<String> = diags
+            .iter()
+            .filter(|d| d.code == Code::NonUtf8)
+            .filter_map(|d| d.file.clone())
+            .collect();
         for entry in &lock.entries {
-            if out.migrations.iter().any(|m| m.version == entry.version)
-                || diags
-                    .iter()
-                    .any(|d| d.code == Code::NonUtf8 && d.file.as_deref() == Some(&entry.path))
-            {
+            if present.contains(&entry.version) || unreadable.contains(&entry.path) {
                 continue;
             }
             let needle = format!(" {} ", entry.version);

@@ -14,6 +14,7 @@ use crate::folder::Folder;
 use crate::lockfile::LockFile;
 use crate::schema::{MigrationInput, Replay};
 use crate::split;
+use std::sync::mpsc;
 
 /// The declared schema's file when `driftless.toml` names none.
 pub const DEFAULT_FILE: &str = "schema.sql";
@@ -154,7 +155,7 @@ pub(crate) fn read_content(
         );
     }
     let readable = !diags[before..].iter().any(Diagnostic::is_error);
-    let schema = readable.then(|| replay.schema(&[(path.as_str(), text.as_str())]));
+    let schema = readable.then(|| replay.into_schema(&[(path.as_str(), text.as_str())]));
     Some(Declared { path, text, schema })
 }
 
@@ -176,32 +177,32 @@ fn first_word(statement: &str) -> String {
         .to_lowercase()
 }
 
-/// Compares the schema the history produces with the declared one: a `schema-mismatch` per
+/// The diagnostics of the comparison of the schema the history produces with the declared one
+/// (`report`, `None` when the declared schema could not be read): a `schema-mismatch` per
 /// difference, a `schema-not-verified` per fact the comparison cannot decide (an error in strict
 /// mode), and `schema-unlocked` when the file changed since `driftless.lock` recorded it.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn check(
-    dialect: Dialect,
-    history: &drift::Schema,
-    declared: &Declared,
+pub(crate) fn diagnose(
+    path: &str,
+    text: &str,
+    report: Option<&drift::Report>,
     config: &Config,
     strict: bool,
     lock: Option<&LockFile>,
     sources: &[(String, String)],
     diags: &mut Vec<Diagnostic>,
 ) {
-    let path = &declared.path;
     // The line of a migration's statement, for its excerpt.
     let line_of = |origin: &Origin| {
         sources
             .iter()
-            .find(|(p, _)| *p == origin.file)
+            .find(|(p, _)| **p == *origin.file)
             .map_or(origin.offset..origin.offset + 1, |(_, text)| {
                 line_range(text, origin.offset)
             })
     };
     if let Some(lock) = lock {
-        let now = checksum::checksum(declared.text.as_bytes());
+        let now = checksum::checksum(text.as_bytes());
         let recorded = lock
             .schema
             .as_ref()
@@ -220,10 +221,9 @@ pub(crate) fn check(
             );
         }
     }
-    let Some(schema) = &declared.schema else {
+    let Some(report) = report else {
         return;
     };
-    let report = drift::compare(dialect, history, schema);
     let level = config.level(Code::SchemaMismatch).severity();
     for d in &report.drift {
         let what = format!("{} `{}`", d.object_kind, d.object);
@@ -242,7 +242,7 @@ pub(crate) fn check(
                 .in_file(path)
                 .help(help);
                 if let Some(at) = &d.database_origin {
-                    diagnostic = diagnostic.at(line_range(&declared.text, at.offset));
+                    diagnostic = diagnostic.at(line_range(text, at.offset));
                 }
                 diagnostic
             }
@@ -254,7 +254,7 @@ pub(crate) fn check(
                 .help(help);
                 match &d.origin {
                     Some(at) => {
-                        diagnostic = diagnostic.in_file(&at.file).at(line_of(at));
+                        diagnostic = diagnostic.in_file(&*at.file).at(line_of(at));
                     }
                     None => diagnostic = diagnostic.in_file(path),
                 }
@@ -272,11 +272,11 @@ pub(crate) fn check(
                 .in_file(path)
                 .help(help);
                 if let Some(at) = &d.database_origin {
-                    diagnostic = diagnostic.at(line_range(&declared.text, at.offset));
+                    diagnostic = diagnostic.at(line_range(text, at.offset));
                 }
                 if let Some(at) = &d.origin {
                     diagnostic = diagnostic.related(
-                        &at.file,
+                        &*at.file,
                         line_of(at),
                         format!("the migrations last shape {what} here"),
                     );
@@ -301,6 +301,199 @@ pub(crate) fn check(
             .severity(not_verified)
             .help("write the object so the analysis reads it on both sides, or accept it unverified (not in strict mode)"),
         );
+    }
+}
+
+/// The declared schema read on a thread of its own while the migrations replay, then compared
+/// there with the schema the history produces. The thread also frees the declared model: its
+/// memory came from that thread's allocator arena, and freeing it on the analysis's thread cost
+/// more than the comparison itself. Without a thread (none could be started), the same steps
+/// run inline.
+pub(crate) struct Worker {
+    inner: WorkerInner,
+}
+
+enum WorkerInner {
+    Thread {
+        read: mpsc::Receiver<(Option<Read>, Vec<Diagnostic>)>,
+        history: mpsc::Sender<drift::Schema>,
+        compared: mpsc::Receiver<(drift::Report, drift::Schema)>,
+        handle: std::thread::JoinHandle<()>,
+    },
+    Inline {
+        dialect: Dialect,
+        declared: Option<Declared>,
+        diags: Vec<Diagnostic>,
+    },
+}
+
+/// What the analysis learns of the declared schema before comparing it.
+pub(crate) struct Read {
+    pub path: String,
+    pub text: String,
+    /// Whether every statement was read, so it can be compared.
+    pub readable: bool,
+}
+
+impl Worker {
+    /// Starts reading the declared schema of `folder`, if it has one.
+    pub(crate) fn start(
+        folder: &Folder,
+        config: &Config,
+        dialect: Dialect,
+        stack: usize,
+    ) -> Worker {
+        let Some(content) = folder.get(file_name(config).0).map(|f| f.content.clone()) else {
+            // Nothing to read: no thread.
+            let mut diags = Vec::new();
+            let declared = read_content(None, config, dialect, &mut diags);
+            return Worker {
+                inner: WorkerInner::Inline {
+                    dialect,
+                    declared,
+                    diags,
+                },
+            };
+        };
+        let (read_tx, read_rx) = mpsc::channel();
+        let (history, history_rx) = mpsc::channel::<drift::Schema>();
+        let (compared_tx, compared) = mpsc::channel();
+        let thread_config = config.clone();
+        let spawned = std::thread::Builder::new()
+            .name("driftless-declared".to_owned())
+            .stack_size(stack)
+            .spawn(move || {
+                let mut diags = Vec::new();
+                let declared = read_content(Some(&content), &thread_config, dialect, &mut diags);
+                let (read, model) = split_declared(declared);
+                if read_tx.send((read, diags)).is_err() {
+                    return;
+                }
+                let (Some(model), Ok(history)) = (model, history_rx.recv()) else {
+                    return;
+                };
+                let report = drift::compare(dialect, &history, &model);
+                // The history goes back to the thread that allocated it; the model is freed
+                // here, once the analysis has what it needs.
+                let _ = compared_tx.send((report, history));
+                drop(model);
+            });
+        let inner = match spawned {
+            Ok(handle) => WorkerInner::Thread {
+                read: read_rx,
+                history,
+                compared,
+                handle,
+            },
+            Err(_) => {
+                let mut diags = Vec::new();
+                let declared = read(folder, config, dialect, &mut diags);
+                WorkerInner::Inline {
+                    dialect,
+                    declared,
+                    diags,
+                }
+            }
+        };
+        Worker { inner }
+    }
+
+    /// Waits for the reading: what was read (`None`: the folder has no declared schema) and
+    /// its diagnostics.
+    pub(crate) fn read(&mut self) -> (Option<Read>, Vec<Diagnostic>) {
+        let received = match &mut self.inner {
+            WorkerInner::Thread { read, .. } => read.recv().ok(),
+            WorkerInner::Inline {
+                declared, diags, ..
+            } => {
+                let read = declared.as_ref().map(|d| Read {
+                    path: d.path.clone(),
+                    text: d.text.clone(),
+                    readable: d.schema.is_some(),
+                });
+                Some((read, std::mem::take(diags)))
+            }
+        };
+        received.unwrap_or_else(|| self.panicked())
+    }
+
+    /// Compares the schema the history produces with the declared one (which [`Worker::read`]
+    /// said is readable), running `meanwhile` on this thread as the comparison runs on the
+    /// worker's, and gives `history` back.
+    pub(crate) fn compare(
+        &mut self,
+        history: drift::Schema,
+        meanwhile: impl FnOnce(),
+    ) -> (drift::Report, drift::Schema) {
+        let received = match &mut self.inner {
+            WorkerInner::Thread {
+                history: to_thread,
+                compared,
+                ..
+            } => {
+                let sent = to_thread.send(history).is_ok();
+                meanwhile();
+                if sent { compared.recv().ok() } else { None }
+            }
+            WorkerInner::Inline {
+                dialect, declared, ..
+            } => {
+                meanwhile();
+                let report = match declared.as_ref().and_then(|d| d.schema.as_ref()) {
+                    Some(model) => drift::compare(*dialect, &history, model),
+                    None => drift::Report::default(),
+                };
+                Some((report, history))
+            }
+        };
+        received.unwrap_or_else(|| self.panicked())
+    }
+
+    /// Waits for the thread to end, passing on its panic.
+    pub(crate) fn finish(self) {
+        if let WorkerInner::Thread {
+            handle, history, ..
+        } = self.inner
+        {
+            // No history is coming: a thread still waiting for one ends.
+            drop(history);
+            if let Err(panic) = handle.join() {
+                std::panic::resume_unwind(panic);
+            }
+        }
+    }
+
+    /// The thread hung up early, so it panicked: its panic is the analysis's.
+    fn panicked(&mut self) -> ! {
+        let inner = std::mem::replace(
+            &mut self.inner,
+            WorkerInner::Inline {
+                dialect: Dialect::Sqlite,
+                declared: None,
+                diags: Vec::new(),
+            },
+        );
+        if let WorkerInner::Thread { handle, .. } = inner
+            && let Err(panic) = handle.join()
+        {
+            std::panic::resume_unwind(panic);
+        }
+        unreachable!("the declared schema's thread ended without its result")
+    }
+}
+
+/// What the analysis needs of a read declared schema, and its model.
+fn split_declared(declared: Option<Declared>) -> (Option<Read>, Option<drift::Schema>) {
+    match declared {
+        Some(d) => (
+            Some(Read {
+                path: d.path,
+                text: d.text,
+                readable: d.schema.is_some(),
+            }),
+            d.schema,
+        ),
+        None => (None, None),
     }
 }
 

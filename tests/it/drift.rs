@@ -319,7 +319,9 @@ async fn manual_changes(kind: Kind) {
         );
         if d.kind != DriftKind::Extra {
             assert!(
-                d.origin.as_ref().is_some_and(|o| o.file == "0001_base.sql"),
+                d.origin
+                    .as_ref()
+                    .is_some_and(|o| &*o.file == "0001_base.sql"),
                 "{d:#?}"
             );
         }

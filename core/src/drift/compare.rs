@@ -41,13 +41,13 @@ struct Cmp<'a> {
     report: Report,
 }
 
-/// A key (primary, unique, foreign) as both sides are matched on.
+/// A key (primary, unique, foreign) as both sides are matched on, borrowing its side.
 #[derive(Debug, Clone)]
 struct Key<'a> {
     kind: u8,
-    columns: Vec<String>,
-    target: Option<(Name, Vec<String>)>,
-    name: Option<String>,
+    columns: Vec<&'a str>,
+    target: Option<(&'a Name, Vec<&'a str>)>,
+    name: Option<&'a str>,
     constraint: Option<&'a Constraint>,
     index: Option<&'a Index>,
 }
@@ -60,7 +60,9 @@ impl Key<'_> {
         if self.columns == other.columns && self.target == other.target {
             return true;
         }
-        let sorted = |c: &[String]| c.iter().cloned().collect::<BTreeSet<_>>();
+        fn sorted<'s>(c: &[&'s str]) -> BTreeSet<&'s str> {
+            c.iter().copied().collect()
+        }
         let columns = if self.kind == 2 {
             self.columns == other.columns
         } else {
@@ -156,16 +158,31 @@ impl<'a> Cmp<'a> {
         let d = self.dialect;
         let history = self.history;
         let database = self.database;
-        let mut missing: Vec<&Table> = history
-            .tables
-            .values()
-            .filter(|t| !database.tables.contains_key(&t.name))
-            .collect();
-        let mut extra: Vec<&Table> = database
-            .tables
-            .values()
-            .filter(|t| !history.tables.contains_key(&t.name) && !self.is_extern(&t.name))
-            .collect();
+        // Both sides in name order, walked together: a lookup per table cost more than the
+        // comparison of a table that did not change.
+        let mut missing: Vec<&Table> = Vec::new();
+        let mut extra: Vec<&Table> = Vec::new();
+        let mut matched: Vec<(&Table, &Table)> = Vec::new();
+        let mut h_tables = history.tables.iter().peekable();
+        let mut e_tables = database.tables.iter().peekable();
+        loop {
+            match (h_tables.peek(), e_tables.peek()) {
+                (Some((h, _)), Some((e, _))) => match h.cmp(e) {
+                    std::cmp::Ordering::Less => missing.extend(h_tables.next().map(|(_, t)| t)),
+                    std::cmp::Ordering::Greater => extra.extend(e_tables.next().map(|(_, t)| t)),
+                    std::cmp::Ordering::Equal => matched.extend(
+                        h_tables
+                            .next()
+                            .zip(e_tables.next())
+                            .map(|((_, h), (_, e))| (h, e)),
+                    ),
+                },
+                (Some(_), None) => missing.extend(h_tables.next().map(|(_, t)| t)),
+                (None, Some(_)) => extra.extend(e_tables.next().map(|(_, t)| t)),
+                (None, None) => break,
+            }
+        }
+        extra.retain(|t| !self.is_extern(&t.name));
         // A table renamed outside the history: one missing and one extra table sharing most of
         // their columns.
         let mut renamed = Vec::new();
@@ -247,11 +264,9 @@ impl<'a> Cmp<'a> {
                 },
             );
         }
-        for h in history.tables.values() {
-            if let Some(e) = database.tables.get(&h.name) {
-                self.report.compared += 1;
-                self.table(h, e);
-            }
+        for (h, e) in matched {
+            self.report.compared += 1;
+            self.table(h, e);
         }
     }
 
@@ -416,7 +431,7 @@ impl<'a> Cmp<'a> {
         out
     }
 
-    fn side_keys(&self, schema: &Schema, table: &'a Table) -> Vec<Key<'a>> {
+    fn side_keys(&self, schema: &'a Schema, table: &'a Table) -> Vec<Key<'a>> {
         let mut keys = Vec::new();
         for c in &table.constraints {
             let (kind, target) = match &c.kind {
@@ -426,17 +441,17 @@ impl<'a> Cmp<'a> {
                     let columns = if columns.is_empty() {
                         primary_key(schema, to).unwrap_or_default()
                     } else {
-                        columns.clone()
+                        strs(columns)
                     };
-                    (2, Some((to.clone(), columns)))
+                    (2, Some((to, columns)))
                 }
                 ConstraintKind::Check(_) => continue,
             };
             keys.push(Key {
                 kind,
-                columns: c.columns.clone(),
+                columns: strs(&c.columns),
                 target,
-                name: c.name.clone(),
+                name: c.name.as_deref(),
                 constraint: Some(c),
                 index: None,
             });
@@ -447,7 +462,7 @@ impl<'a> Cmp<'a> {
                     kind: 1,
                     columns,
                     target: None,
-                    name: Some(index.name.clone()),
+                    name: Some(&index.name),
                     constraint: None,
                     index: Some(index),
                 });
@@ -483,7 +498,7 @@ impl<'a> Cmp<'a> {
                     object_kind: "constraint",
                     object: format!("{name} {}", key.describe()),
                     aspect: "",
-                    history: Some(key.name.clone().unwrap_or_else(|| key.describe())),
+                    history: Some(key.name.map_or_else(|| key.describe(), str::to_owned)),
                     database: None,
                     origin,
                     database_origin: None,
@@ -510,7 +525,7 @@ impl<'a> Cmp<'a> {
                     object: format!("{name} {}", key.describe()),
                     aspect: "",
                     history: None,
-                    database: Some(key.name.clone().unwrap_or_else(|| key.describe())),
+                    database: Some(key.name.map_or_else(|| key.describe(), str::to_owned)),
                     origin: None,
                     database_origin: key
                         .constraint
@@ -707,12 +722,12 @@ impl<'a> Cmp<'a> {
         }
         // A foreign key's index, on either side: MySQL keeps it when the key is dropped, and
         // its catalog cannot tell it from one the history created with the same name.
-        let fk_columns: Vec<Vec<String>> = e
+        let fk_columns: Vec<&[String]> = e
             .constraints
             .iter()
             .chain(&h.constraints)
             .filter(|c| matches!(c.kind, ConstraintKind::ForeignKey { .. }))
-            .map(|c| c.columns.clone())
+            .map(|c| c.columns.as_slice())
             .collect();
         for index in missing {
             if d == Dialect::Mysql && !index.unique && backs_foreign_key(index, &fk_columns) {
@@ -1106,7 +1121,7 @@ impl<'a> Cmp<'a> {
 }
 
 /// The columns of a unique index on plain columns without a predicate: a unique key.
-fn plain_unique(index: &Index) -> Option<Vec<String>> {
+fn plain_unique(index: &Index) -> Option<Vec<&str>> {
     if !index.unique || index.predicate != Fact::Known(None) {
         return None;
     }
@@ -1116,34 +1131,39 @@ fn plain_unique(index: &Index) -> Option<Vec<String>> {
     parts
         .iter()
         .map(|p| match p {
-            IndexPart::Column(c) => Some(c.clone()),
+            IndexPart::Column(c) => Some(c.as_str()),
             IndexPart::Expression(_) => None,
         })
         .collect()
 }
 
-fn backs_foreign_key(index: &Index, fks: &[Vec<String>]) -> bool {
+fn backs_foreign_key(index: &Index, fks: &[&[String]]) -> bool {
     let Fact::Known(parts) = &index.parts else {
         return false;
     };
-    let columns: Vec<String> = parts
-        .iter()
-        .filter_map(|p| match p {
-            IndexPart::Column(c) => Some(c.clone()),
-            IndexPart::Expression(_) => None,
-        })
-        .collect();
-    fks.iter()
-        .any(|fk| !fk.is_empty() && columns.len() >= fk.len() && columns[..fk.len()] == fk[..])
+    let columns = parts.iter().filter_map(|p| match p {
+        IndexPart::Column(c) => Some(c.as_str()),
+        IndexPart::Expression(_) => None,
+    });
+    fks.iter().any(|fk| {
+        !fk.is_empty() && {
+            let mut prefix = columns.clone();
+            fk.iter().all(|f| prefix.next() == Some(f.as_str()))
+        }
+    })
 }
 
-fn primary_key(schema: &Schema, table: &Name) -> Option<Vec<String>> {
+fn primary_key<'a>(schema: &'a Schema, table: &Name) -> Option<Vec<&'a str>> {
     schema
         .tables
         .get(table)?
         .constraints
         .iter()
-        .find_map(|c| (c.kind == ConstraintKind::PrimaryKey).then(|| c.columns.clone()))
+        .find_map(|c| (c.kind == ConstraintKind::PrimaryKey).then(|| strs(&c.columns)))
+}
+
+fn strs(columns: &[String]) -> Vec<&str> {
+    columns.iter().map(String::as_str).collect()
 }
 
 fn with_name(table: &Table, name: &Name) -> Table {

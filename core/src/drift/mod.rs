@@ -56,7 +56,7 @@ pub fn expected(dialect: crate::Dialect, sources: &[Source<'_>], externs: &[Stri
             });
         }
         let files: Vec<(&str, &str)> = sources.iter().map(|s| (s.path, s.sql)).collect();
-        replay.schema(&files)
+        replay.into_schema(&files)
     };
     std::thread::scope(|scope| {
         std::thread::Builder::new()

@@ -61,8 +61,9 @@ impl fmt::Display for Name {
 /// statement.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Origin {
-    /// The migration's path in the folder (`0003_users.sql`, `2024_x/up.sql`).
-    pub file: String,
+    /// The migration's path in the folder (`0003_users.sql`, `2024_x/up.sql`), shared by
+    /// every object the file made.
+    pub file: std::sync::Arc<str>,
     /// 1-based line of the statement.
     pub line: usize,
     /// Byte offset of the statement in the file.

@@ -53,7 +53,7 @@ fn the_replay_keeps_what_the_engine_stores() {
     assert_eq!(id.nullable, Fact::Known(false));
     let status = users.column("status").unwrap();
     assert_eq!(status.default, Fact::Known(Some("'new'".into())));
-    assert_eq!(status.origin.as_ref().unwrap().file, "0002_m.sql");
+    assert_eq!(&*status.origin.as_ref().unwrap().file, "0002_m.sql");
     assert_eq!(status.origin.as_ref().unwrap().line, 4);
     let names: Vec<Option<&str>> = users
         .constraints

@@ -1,5 +1,8 @@
 //! The replayed catalog as the drift model: what the history says the database holds.
 
+use std::collections::HashSet;
+use std::sync::Arc;
+
 use crate::dialect::Dialect;
 use crate::drift::{self, Fact, Identity, Origin};
 
@@ -9,67 +12,72 @@ use super::catalog::{ConstraintKind, Key, Made};
 impl Replay {
     /// The schema the migrations replayed so far produce. `files` holds each replayed
     /// migration's path and text, in order, so origins point at `file:line`.
-    pub fn schema(&self, files: &[(&str, &str)]) -> drift::Schema {
-        // Where each file's lines start, built on first use: counting newlines from the start
-        // for every object made a schema.sql of 1,000 tables quadratic.
-        let newlines: Vec<std::cell::OnceCell<Vec<usize>>> =
+    ///
+    /// The replay is consumed: its names, types and defaults move into the model rather than
+    /// being copied.
+    pub fn into_schema(mut self, files: &[(&str, &str)]) -> drift::Schema {
+        self.take_schema(files)
+    }
+
+    /// [`Replay::into_schema`], leaving the emptied catalog to be freed when the caller likes:
+    /// the analysis frees it while the declared schema is compared on another thread.
+    pub(crate) fn take_schema(&mut self, files: &[(&str, &str)]) -> drift::Schema {
+        let dialect = self.dialect;
+        let catalog = &mut self.catalog;
+        // Each file's path is shared by every object it made, and its lines are counted by a
+        // `Lines` that stays linear in the file's size whatever order the objects come in.
+        let paths: Vec<std::cell::OnceCell<Arc<str>>> =
             files.iter().map(|_| std::cell::OnceCell::new()).collect();
+        let lines: Vec<std::cell::RefCell<Lines>> = files
+            .iter()
+            .map(|_| std::cell::RefCell::new(Lines::default()))
+            .collect();
         let origin = |made: Made| -> Option<Origin> {
             let index = made.0.checked_sub(1)?;
             let (file, sql) = files.get(index)?;
             let start = made.1.min(sql.len());
             let skipped = sql[start..].len() - sql[start..].trim_start().len();
             let at = start + skipped;
-            let breaks = newlines[index].get_or_init(|| {
-                sql.bytes()
-                    .enumerate()
-                    .filter(|(_, b)| *b == b'\n')
-                    .map(|(i, _)| i)
-                    .collect()
-            });
-            let line = breaks.partition_point(|&i| i < at) + 1;
             Some(Origin {
-                file: (*file).to_owned(),
-                line,
+                file: paths[index].get_or_init(|| Arc::from(*file)).clone(),
+                line: lines[index].borrow_mut().line(sql.as_bytes(), at),
                 offset: at,
             })
         };
-        let name = |key: &Key| drift::Name {
-            schema: key.schema.clone(),
-            name: key.name.clone(),
+        let name = |key: Key| drift::Name {
+            schema: key.schema,
+            name: key.name,
         };
-        let dialect = self.dialect;
         let mut schema = drift::Schema {
             uncertain: self.uncertain.iter().cloned().collect(),
             externs: self.externs.clone(),
             ..drift::Schema::default()
         };
-        // Indexes by table: a scan of every index per table was quadratic.
-        let mut by_table: std::collections::HashMap<&Key, Vec<(&Key, &super::catalog::Index)>> =
-            std::collections::HashMap::new();
-        for (k, i) in &self.catalog.indexes {
-            if !i.backs_constraint {
-                by_table.entry(&i.table).or_default().push((k, i));
-            }
-        }
-        for (key, table) in &self.catalog.tables {
+        // MySQL's implicit foreign-key indexes are the engine's, not the user's: introspection
+        // leaves them out too.
+        let mut engine_indexes: HashSet<(Key, String)> = HashSet::new();
+        for (key, table) in catalog.tables.iter_mut() {
             // MySQL introspection reads the connection's database only; a partition is its
             // parent's business.
             if dialect == Dialect::Mysql && key.schema.is_some() || table.partition {
                 continue;
             }
-            let columns = table
-                .columns
-                .iter()
+            if dialect == Dialect::Mysql {
+                for c in &table.constraints {
+                    if c.kind == ConstraintKind::Index && c.generated {
+                        engine_indexes.insert((key.clone(), c.key.clone()));
+                    }
+                }
+            }
+            let columns = std::mem::take(&mut table.columns)
+                .into_iter()
                 .map(|c| {
                     let mysql_vague = c.vague && dialect == Dialect::Mysql;
                     drift::Column {
-                        key: c.key.clone(),
-                        name: c.name.clone(),
                         ty: if c.vague && c.ty.is_empty() {
                             Fact::Unknown
                         } else {
-                            Fact::Known(c.ty.clone())
+                            Fact::Known(c.ty)
                         },
                         nullable: if mysql_vague {
                             Fact::Unknown
@@ -83,7 +91,7 @@ impl Replay {
                         } else if c.identity == Identity::Serial {
                             Fact::Known(None)
                         } else {
-                            c.default.clone()
+                            c.default
                         },
                         identity: if mysql_vague {
                             Fact::Unknown
@@ -91,24 +99,25 @@ impl Replay {
                             Fact::Known(c.identity)
                         },
                         origin: origin(c.made),
+                        key: c.key,
+                        name: c.name,
                     }
                 })
                 .collect();
-            let constraints = table
-                .constraints
-                .iter()
+            let constraints = std::mem::take(&mut table.constraints)
+                .into_iter()
                 .filter_map(|c| {
                     let kind = match c.kind {
                         ConstraintKind::PrimaryKey => drift::ConstraintKind::PrimaryKey,
                         ConstraintKind::Unique => drift::ConstraintKind::Unique,
                         ConstraintKind::ForeignKey => {
-                            let (target, columns) = c.target.clone()?;
+                            let (target, columns) = c.target?;
                             drift::ConstraintKind::ForeignKey {
-                                table: name(&target),
+                                table: name(target),
                                 columns,
                             }
                         }
-                        ConstraintKind::Check => drift::ConstraintKind::Check(c.check.clone()),
+                        ConstraintKind::Check => drift::ConstraintKind::Check(c.check),
                         ConstraintKind::Index => return None,
                     };
                     let unnamed = c.name.is_empty()
@@ -117,97 +126,151 @@ impl Replay {
                             && dialect == Dialect::Mysql
                             && c.kind == ConstraintKind::Check);
                     Some(drift::Constraint {
-                        name: (!unnamed).then(|| c.name.clone()),
-                        kind,
+                        name: (!unnamed).then_some(c.name),
                         columns: if c.kind == ConstraintKind::Check {
                             Vec::new()
                         } else {
-                            c.columns.clone()
+                            c.columns
                         },
+                        kind,
                         origin: origin(c.made),
                     })
                 })
                 .collect();
-            let indexes = by_table
-                .get(key)
-                .into_iter()
-                .flatten()
-                .filter(|(k, _)| {
-                    // MySQL's implicit foreign-key index is the engine's, not the user's:
-                    // introspection leaves it out too.
-                    !table
-                        .constraints
-                        .iter()
-                        .any(|c| c.kind == ConstraintKind::Index && c.generated && c.key == k.name)
-                })
-                .map(|(k, i)| drift::Index {
-                    name: i.name.clone(),
-                    key: k.name.clone(),
-                    unique: i.unique,
-                    parts: i.parts.clone(),
-                    predicate: i.predicate.clone(),
-                    origin: origin(i.made),
-                })
-                .collect();
+            let table_name = name(key.clone());
             schema.tables.insert(
-                name(key),
+                table_name.clone(),
                 drift::Table {
-                    name: name(key),
+                    name: table_name,
                     columns,
                     columns_known: table.columns_known,
                     keys_known: table.keys_known,
                     constraints,
-                    indexes,
+                    indexes: Vec::new(),
                     origin: origin(table.made),
                 },
             );
         }
-        for (key, view) in &self.catalog.views {
+        // Each table's indexes, in name order.
+        for (key, index) in catalog.indexes.iter_mut() {
+            if index.backs_constraint
+                || (!engine_indexes.is_empty()
+                    && engine_indexes.contains(&(index.table.clone(), key.name.clone())))
+            {
+                continue;
+            }
+            let table = drift::Name {
+                schema: index.table.schema.take(),
+                name: std::mem::take(&mut index.table.name),
+            };
+            let Some(table) = schema.tables.get_mut(&table) else {
+                continue;
+            };
+            table.indexes.push(drift::Index {
+                name: std::mem::take(&mut index.name),
+                key: key.name.clone(),
+                unique: index.unique,
+                parts: std::mem::replace(&mut index.parts, Fact::Unknown),
+                predicate: std::mem::replace(&mut index.predicate, Fact::Unknown),
+                origin: origin(index.made),
+            });
+        }
+        for table in schema.tables.values_mut() {
+            table.indexes.sort_by(|a, b| a.key.cmp(&b.key));
+        }
+        for (key, view) in catalog.views.iter_mut() {
+            let view_name = name(key.clone());
             schema.views.insert(
-                name(key),
+                view_name.clone(),
                 drift::View {
-                    name: name(key),
+                    name: view_name,
                     materialized: view.materialized,
-                    definition: view.definition.clone(),
+                    definition: view.definition.take(),
                     origin: origin(view.made),
                 },
             );
         }
-        for (key, ty) in &self.catalog.types {
-            if let Some(values) = &ty.values {
+        for (key, ty) in catalog.types.iter_mut() {
+            let type_name = name(key.clone());
+            if let Some(values) = ty.values.take() {
                 schema.enums.insert(
-                    name(key),
+                    type_name.clone(),
                     drift::Enum {
-                        name: name(key),
-                        values: Fact::Known(values.clone()),
+                        name: type_name.clone(),
+                        values: Fact::Known(values),
                         origin: origin(ty.made),
                     },
                 );
             }
-        }
-        for (key, ty) in &self.catalog.types {
-            if let Some(fields) = &ty.fields {
+            if let Some(fields) = ty.fields.take() {
                 schema.composites.insert(
-                    name(key),
+                    type_name.clone(),
                     drift::Composite {
-                        name: name(key),
-                        fields: fields.clone(),
+                        name: type_name,
+                        fields,
                         origin: origin(ty.made),
                     },
                 );
             }
         }
-        for (key, sequence) in &self.catalog.sequences {
+        for (key, sequence) in catalog.sequences.iter() {
             if !sequence.owned {
+                let sequence_name = name(key.clone());
                 schema.sequences.insert(
-                    name(key),
+                    sequence_name.clone(),
                     drift::Sequence {
-                        name: name(key),
+                        name: sequence_name,
                         origin: origin(sequence.made),
                     },
                 );
             }
         }
         schema
+    }
+}
+
+/// The 1-based lines of offsets in one file, asked in any order. The objects a statement makes
+/// share its offset, so each offset asked is remembered with its line, and a new one is counted
+/// from the nearest remembered offset before it: in random order that reads the file about
+/// `ln n` times. Should it read more than 4 times the file, the line starts are listed and
+/// searched instead. Counting from the start for every object made a schema.sql of 1,000 tables
+/// quadratic, and listing every file's line starts up front cost more than the rest of the
+/// export.
+#[derive(Default)]
+struct Lines {
+    /// Offsets asked, with their lines.
+    known: std::collections::BTreeMap<usize, usize>,
+    /// Bytes read so far.
+    read: usize,
+    starts: Option<Vec<usize>>,
+}
+
+impl Lines {
+    fn line(&mut self, text: &[u8], at: usize) -> usize {
+        let at = at.min(text.len());
+        if let Some(starts) = &self.starts {
+            return starts.partition_point(|&i| i < at) + 1;
+        }
+        let (from, line) = match self.known.range(..=at).next_back() {
+            Some((&offset, &line)) if offset == at => return line,
+            Some((&offset, &line)) => (offset, line),
+            None => (0, 1),
+        };
+        self.read += at - from;
+        if self.read > 4 * text.len() {
+            let starts: Vec<usize> = text
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| **b == b'\n')
+                .map(|(i, _)| i)
+                .collect();
+            let line = starts.partition_point(|&i| i < at) + 1;
+            self.starts = Some(starts);
+            self.known = std::collections::BTreeMap::new();
+            return line;
+        }
+        let line = line + text[from..at].iter().filter(|&&b| b == b'\n').count();
+        self.known.insert(at, line);
+        line
     }
 }
