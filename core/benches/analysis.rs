@@ -224,7 +224,7 @@ fn main() {
     for dialect in Dialect::ALL {
         let folder = generate(1000, dialect);
         let bytes: usize = folder.files.iter().map(|f| f.content.len()).sum();
-        let runs = if cfg!(debug_assertions) { 3 } else { 15 };
+        let runs = if cfg!(debug_assertions) { 3 } else { 25 };
         // The declared schema the history produces, written as `pull` writes it: the build
         // then compares 1,000 migrations' end state with it.
         let with_schema = with_declared_schema(&folder, dialect);

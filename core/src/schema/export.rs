@@ -1,6 +1,6 @@
 //! The replayed catalog as the drift model: what the history says the database holds.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use crate::dialect::Dialect;
@@ -32,17 +32,27 @@ impl Replay {
             .iter()
             .map(|_| std::cell::RefCell::new(Lines::default()))
             .collect();
+        // The objects a statement makes come together (a table, then its columns): the last
+        // origin is kept for them.
+        let last: std::cell::RefCell<Option<(Made, Origin)>> = std::cell::RefCell::new(None);
         let origin = |made: Made| -> Option<Origin> {
+            if let Some((last_made, origin)) = &*last.borrow()
+                && *last_made == made
+            {
+                return Some(origin.clone());
+            }
             let index = made.0.checked_sub(1)?;
             let (file, sql) = files.get(index)?;
             let start = made.1.min(sql.len());
             let skipped = sql[start..].len() - sql[start..].trim_start().len();
             let at = start + skipped;
-            Some(Origin {
+            let origin = Origin {
                 file: paths[index].get_or_init(|| Arc::from(*file)).clone(),
                 line: lines[index].borrow_mut().line(sql.as_bytes(), at),
                 offset: at,
-            })
+            };
+            *last.borrow_mut() = Some((made, origin.clone()));
+            Some(origin)
         };
         let name = |key: Key| drift::Name {
             schema: key.schema,
@@ -55,19 +65,48 @@ impl Replay {
         };
         // MySQL's implicit foreign-key indexes are the engine's, not the user's: introspection
         // leaves them out too.
-        let mut engine_indexes: HashSet<(Key, String)> = HashSet::new();
+        let mut engine_indexes: HashSet<(&Key, &str)> = HashSet::new();
+        if dialect == Dialect::Mysql {
+            for (key, table) in &catalog.tables {
+                for c in &table.constraints {
+                    if c.kind == ConstraintKind::Index && c.generated {
+                        engine_indexes.insert((key, &c.key));
+                    }
+                }
+            }
+        }
+        // Each table's indexes, moved out of the catalog.
+        let mut by_table: HashMap<Key, Vec<drift::Index>> =
+            HashMap::with_capacity(catalog.tables.len());
+        for (key, index) in catalog.indexes.iter_mut() {
+            if index.backs_constraint
+                || (!engine_indexes.is_empty()
+                    && engine_indexes.contains(&(&index.table, key.name.as_str())))
+            {
+                continue;
+            }
+            let table = Key {
+                schema: index.table.schema.take(),
+                name: std::mem::take(&mut index.table.name),
+            };
+            by_table.entry(table).or_default().push(drift::Index {
+                name: std::mem::take(&mut index.name),
+                key: key.name.clone(),
+                unique: index.unique,
+                parts: std::mem::replace(&mut index.parts, Fact::Unknown),
+                predicate: std::mem::replace(&mut index.predicate, Fact::Unknown),
+                origin: origin(index.made),
+            });
+        }
+        drop(engine_indexes);
+        // Collected, then built in one go: inserting one by one in the catalog's (hash) order
+        // cost more than building.
+        let mut tables = Vec::with_capacity(catalog.tables.len());
         for (key, table) in catalog.tables.iter_mut() {
             // MySQL introspection reads the connection's database only; a partition is its
             // parent's business.
             if dialect == Dialect::Mysql && key.schema.is_some() || table.partition {
                 continue;
-            }
-            if dialect == Dialect::Mysql {
-                for c in &table.constraints {
-                    if c.kind == ConstraintKind::Index && c.generated {
-                        engine_indexes.insert((key.clone(), c.key.clone()));
-                    }
-                }
             }
             let columns = std::mem::take(&mut table.columns)
                 .into_iter()
@@ -137,8 +176,10 @@ impl Replay {
                     })
                 })
                 .collect();
+            let mut indexes = by_table.remove(key).unwrap_or_default();
+            indexes.sort_by(|a, b| a.key.cmp(&b.key));
             let table_name = name(key.clone());
-            schema.tables.insert(
+            tables.push((
                 table_name.clone(),
                 drift::Table {
                     name: table_name,
@@ -146,50 +187,26 @@ impl Replay {
                     columns_known: table.columns_known,
                     keys_known: table.keys_known,
                     constraints,
-                    indexes: Vec::new(),
+                    indexes,
                     origin: origin(table.made),
                 },
-            );
+            ));
         }
-        // Each table's indexes, in name order.
-        for (key, index) in catalog.indexes.iter_mut() {
-            if index.backs_constraint
-                || (!engine_indexes.is_empty()
-                    && engine_indexes.contains(&(index.table.clone(), key.name.clone())))
-            {
-                continue;
-            }
-            let table = drift::Name {
-                schema: index.table.schema.take(),
-                name: std::mem::take(&mut index.table.name),
-            };
-            let Some(table) = schema.tables.get_mut(&table) else {
-                continue;
-            };
-            table.indexes.push(drift::Index {
-                name: std::mem::take(&mut index.name),
-                key: key.name.clone(),
-                unique: index.unique,
-                parts: std::mem::replace(&mut index.parts, Fact::Unknown),
-                predicate: std::mem::replace(&mut index.predicate, Fact::Unknown),
-                origin: origin(index.made),
-            });
-        }
-        for table in schema.tables.values_mut() {
-            table.indexes.sort_by(|a, b| a.key.cmp(&b.key));
-        }
-        for (key, view) in catalog.views.iter_mut() {
-            let view_name = name(key.clone());
-            schema.views.insert(
-                view_name.clone(),
-                drift::View {
-                    name: view_name,
+        schema.tables = tables.into_iter().collect();
+        schema.views = catalog
+            .views
+            .iter_mut()
+            .map(|(key, view)| {
+                let view_name = name(key.clone());
+                let view = drift::View {
+                    name: view_name.clone(),
                     materialized: view.materialized,
                     definition: view.definition.take(),
                     origin: origin(view.made),
-                },
-            );
-        }
+                };
+                (view_name, view)
+            })
+            .collect();
         for (key, ty) in catalog.types.iter_mut() {
             let type_name = name(key.clone());
             if let Some(values) = ty.values.take() {
@@ -235,7 +252,7 @@ impl Replay {
 /// `ln n` times. Should it read more than 4 times the file, the line starts are listed and
 /// searched instead. Counting from the start for every object made a schema.sql of 1,000 tables
 /// quadratic, and listing every file's line starts up front cost more than the rest of the
-/// export.
+/// export. A file of at most [`SMALL`] bytes (a migration, usually) is counted from its start.
 #[derive(Default)]
 struct Lines {
     /// Offsets asked, with their lines.
@@ -245,11 +262,18 @@ struct Lines {
     starts: Option<Vec<usize>>,
 }
 
+/// The size up to which a file's lines are counted from its start.
+const SMALL: usize = 4096;
+
 impl Lines {
     fn line(&mut self, text: &[u8], at: usize) -> usize {
         let at = at.min(text.len());
         if let Some(starts) = &self.starts {
             return starts.partition_point(|&i| i < at) + 1;
+        }
+        // A migration's few kilobytes are counted from the start: no bookkeeping.
+        if text.len() <= SMALL {
+            return 1 + text[..at].iter().filter(|&&b| b == b'\n').count();
         }
         let (from, line) = match self.known.range(..=at).next_back() {
             Some((&offset, &line)) if offset == at => return line,
