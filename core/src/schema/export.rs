@@ -298,3 +298,27 @@ impl Lines {
         line
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Lines asked in any order, of small and large files, are those counted from the start.
+        #[test]
+        fn lines_in_any_order_are_counted_right(
+            lengths in prop::collection::vec(0usize..120, 1..400),
+            asked in prop::collection::vec(any::<prop::sample::Index>(), 1..200),
+        ) {
+            let text: String = lengths.iter().map(|&n| format!("{}\n", "x".repeat(n))).collect();
+            let bytes = text.as_bytes();
+            let mut lines = Lines::default();
+            for index in asked {
+                let at = index.index(bytes.len() + 1);
+                let expected = 1 + bytes[..at].iter().filter(|&&b| b == b'\n').count();
+                prop_assert_eq!(lines.line(bytes, at), expected);
+            }
+        }
+    }
+}
