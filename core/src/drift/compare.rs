@@ -296,8 +296,11 @@ impl<'a> Cmp<'a> {
 
     fn columns(&mut self, sure: bool, h: &'a Table, e: &'a Table, name: &Name) {
         let d = self.dialect;
-        let rebuild_to_history = || sql::sqlite_rebuild(e, &with_name(h, name));
-        let rebuild_to_database = || sql::sqlite_rebuild(&with_name(h, name), e);
+        let (history, database) = (self.history, self.database);
+        let rebuild_to_history =
+            || sql::sqlite_rebuild_in(database, history, e, &with_name(h, name)).0;
+        let rebuild_to_database =
+            || sql::sqlite_rebuild_in(history, database, &with_name(h, name), e).0;
         for hc in &h.columns {
             self.report.compared += 1;
             let column_sure = sure && !self.uncertain(&hc.key);
@@ -558,8 +561,9 @@ impl<'a> Cmp<'a> {
             (None, Some(i)) => Some(sql::drop_index(d, name, i)),
             _ => None,
         };
-        let to_h = || sql::sqlite_rebuild(e, &with_name(h, name));
-        let to_e = || sql::sqlite_rebuild(&with_name(h, name), e);
+        let (history, database) = (self.history, self.database);
+        let to_h = || sql::sqlite_rebuild_in(database, history, e, &with_name(h, name)).0;
+        let to_e = || sql::sqlite_rebuild_in(history, database, &with_name(h, name), e).0;
         if missing {
             (
                 add(key).unwrap_or_else(to_h),

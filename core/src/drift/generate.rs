@@ -77,7 +77,15 @@ pub fn migration_from(
     };
     let mut out = String::new();
     let mut written = BTreeSet::new();
+    // Views a rebuild dropped for good: their own DROP VIEW would fail.
+    let mut dropped_views: BTreeSet<String> = BTreeSet::new();
     for (_, _, d) in items {
+        if d.object_kind == "view"
+            && d.kind == DriftKind::Missing
+            && dropped_views.contains(&d.object)
+        {
+            continue;
+        }
         let owned = owner(d, from, to).filter(|t| rebuilt.contains(t));
         let rebuild;
         let sql = match &owned {
@@ -94,7 +102,9 @@ pub fn migration_from(
                             ));
                         }
                     }
-                    text.push_str(&super::sql::sqlite_rebuild(old, new));
+                    let (sql, gone) = super::sql::sqlite_rebuild_in(from, to, old, new);
+                    text.push_str(&sql);
+                    dropped_views.extend(gone.iter().map(Name::to_string));
                     rebuild = text;
                     rebuild.as_str()
                 }

@@ -4,7 +4,7 @@
 use crate::dialect::Dialect;
 
 use super::model::{
-    Column, Constraint, ConstraintKind, Fact, Identity, Index, IndexPart, Name, Table,
+    Column, Constraint, ConstraintKind, Fact, Identity, Index, IndexPart, Name, Schema, Table, View,
 };
 
 /// An identifier quoted for `dialect`.
@@ -343,8 +343,16 @@ pub(crate) fn rename_table(dialect: Dialect, from: &Name, to: &Name) -> String {
 }
 
 /// SQLite cannot change a column or constraint in place: the documented rebuild of `from` into
-/// the shape of `to`, keeping the rows of the columns both have.
-pub(crate) fn sqlite_rebuild(from: &Table, to: &Table) -> String {
+/// the shape of `to`, keeping the rows of the columns both have. `views` (the views of the
+/// table's old schema that read it, each after the views it reads) are dropped before it, and
+/// `recreated` (their definitions in the new schema) are created after it: SQLite refuses to
+/// rename the rebuilt table into place while a view names a table that is gone.
+fn sqlite_rebuild_with(
+    from: &Table,
+    to: &Table,
+    views: &[(&Name, &View)],
+    recreated: &[String],
+) -> String {
     let d = Dialect::Sqlite;
     let temp = Name {
         schema: to.name.schema.clone(),
@@ -361,6 +369,12 @@ pub(crate) fn sqlite_rebuild(from: &Table, to: &Table) -> String {
         .collect();
     let mut sql = String::from("-- SQLite cannot alter this in place: the table is rebuilt.\n");
     sql.push_str("PRAGMA foreign_keys = OFF;\n");
+    for (name, view) in views.iter().rev() {
+        sql.push_str(
+            &drop_view(d, name, view.materialized).replace("DROP VIEW", "DROP VIEW IF EXISTS"),
+        );
+        sql.push('\n');
+    }
     sql.push_str(&create_table(d, &shaped));
     sql.push_str(&format!(
         "\nINSERT INTO {} ({}) SELECT {} FROM {};",
@@ -375,8 +389,105 @@ pub(crate) fn sqlite_rebuild(from: &Table, to: &Table) -> String {
         sql.push('\n');
         sql.push_str(&create_index(d, &to.name, index));
     }
+    for view in recreated {
+        sql.push('\n');
+        sql.push_str(view);
+    }
     sql.push_str("\nPRAGMA foreign_keys = ON;");
     sql
+}
+
+/// The rebuild of table `from` of schema `old` into table `to` of schema `new`, with the
+/// views of `old` that read the table (directly or through one another) dropped before and
+/// those `new` still has created after. Returns the SQL and the names of the views it drops
+/// for good (`old` has them, `new` does not).
+pub(crate) fn sqlite_rebuild_in(
+    old: &Schema,
+    new: &Schema,
+    from: &Table,
+    to: &Table,
+) -> (String, Vec<Name>) {
+    let views = reading_views(old, &from.name);
+    let mut recreated = Vec::new();
+    let mut gone = Vec::new();
+    for (name, _) in &views {
+        match new.views.get(*name) {
+            Some(view) => {
+                recreated.push(create_view(Dialect::Sqlite, name, view).unwrap_or_else(|| {
+                    format!(
+                        "-- re-create view {}: its definition is not known",
+                        qualified(Dialect::Sqlite, name)
+                    )
+                }))
+            }
+            None => gone.push((*name).clone()),
+        }
+    }
+    (sqlite_rebuild_with(from, to, &views, &recreated), gone)
+}
+
+/// The views of `schema` that read `table`, directly or through one another, each after the
+/// views it reads. A view whose query names the table (as a whole word, any case) reads it:
+/// a false match only drops and re-creates a view for nothing.
+pub(crate) fn reading_views<'s>(schema: &'s Schema, table: &Name) -> Vec<(&'s Name, &'s View)> {
+    let mut found: Vec<(&Name, &View)> = Vec::new();
+    loop {
+        let before = found.len();
+        for (name, view) in &schema.views {
+            if found.iter().any(|(n, _)| *n == name) {
+                continue;
+            }
+            let Some(query) = &view.definition else {
+                continue;
+            };
+            if names_word(query, &table.name)
+                || found.iter().any(|(n, _)| names_word(query, &n.name))
+            {
+                found.push((name, view));
+            }
+        }
+        if found.len() == before {
+            break;
+        }
+    }
+    // Each after the views it reads.
+    let mut ordered: Vec<(&Name, &View)> = Vec::with_capacity(found.len());
+    while ordered.len() < found.len() {
+        let next = found
+            .iter()
+            .filter(|(n, _)| !ordered.iter().any(|(o, _)| o == n))
+            .find(|(_, view)| {
+                let query = view.definition.as_deref().unwrap_or("");
+                found.iter().all(|(other, _)| {
+                    ordered.iter().any(|(o, _)| o == other) || !names_word(query, &other.name)
+                })
+            })
+            // A cycle cannot be created; should one appear, keep the order found.
+            .or_else(|| {
+                found
+                    .iter()
+                    .find(|(n, _)| !ordered.iter().any(|(o, _)| o == n))
+            });
+        ordered.extend(next.copied());
+    }
+    ordered
+}
+
+/// Whether `text` holds `word` as a whole identifier, in any case.
+fn names_word(text: &str, word: &str) -> bool {
+    if word.is_empty() {
+        return false;
+    }
+    let text = text.to_lowercase();
+    let word = word.to_lowercase();
+    let identifier = |c: char| c.is_alphanumeric() || c == '_' || c == '$';
+    text.match_indices(&word).any(|(at, _)| {
+        !text[..at].chars().next_back().is_some_and(identifier)
+            && !text[at + word.len()..]
+                .chars()
+                .next()
+                .is_some_and(identifier)
+    })
 }
 
 /// Adds a column.
