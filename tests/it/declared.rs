@@ -58,7 +58,11 @@ fn case(kind: Kind) -> (&'static str, &'static str) {
                title text NOT NULL, tag_id int REFERENCES tags (id));\n\
              CREATE INDEX posts_title_lower ON posts (lower(title));\n\
              CREATE VIEW user_ids AS SELECT id FROM users;\n\
-             CREATE VIEW tagged AS SELECT p.id, t.label FROM posts p JOIN tags t ON t.id = p.tag_id;\n",
+             CREATE VIEW tagged AS SELECT p.id, t.label FROM posts p JOIN tags t ON t.id = p.tag_id;\n\
+             CREATE TABLE teams (id serial PRIMARY KEY, name text NOT NULL, captain_id int);\n\
+             CREATE TABLE members (id serial PRIMARY KEY, team_id int NOT NULL REFERENCES teams (id));\n\
+             ALTER TABLE teams ADD CONSTRAINT teams_captain_fkey FOREIGN KEY (captain_id)\n\
+               REFERENCES members (id);\n",
         ),
         Kind::Mysql => (
             "CREATE TABLE users (id int AUTO_INCREMENT PRIMARY KEY, email varchar(100) NOT NULL,\n\
@@ -74,7 +78,13 @@ fn case(kind: Kind) -> (&'static str, &'static str) {
                title varchar(200) NOT NULL, tag_id int, FOREIGN KEY (user_id) REFERENCES users (id),\n\
                CONSTRAINT posts_tag_fk FOREIGN KEY (tag_id) REFERENCES tags (id));\n\
              CREATE INDEX posts_title_user ON posts (title, user_id);\n\
-             CREATE VIEW tagged AS SELECT p.id, t.label FROM posts p JOIN tags t ON t.id = p.tag_id;\n",
+             CREATE VIEW tagged AS SELECT p.id, t.label FROM posts p JOIN tags t ON t.id = p.tag_id;\n\
+             CREATE TABLE teams (id int AUTO_INCREMENT PRIMARY KEY, name varchar(50) NOT NULL,\n\
+               captain_id int);\n\
+             CREATE TABLE members (id int AUTO_INCREMENT PRIMARY KEY, team_id int NOT NULL,\n\
+               CONSTRAINT members_team_fk FOREIGN KEY (team_id) REFERENCES teams (id));\n\
+             ALTER TABLE teams ADD CONSTRAINT teams_captain_fk FOREIGN KEY (captain_id)\n\
+               REFERENCES members (id);\n",
         ),
         Kind::Sqlite => (
             "CREATE TABLE users (id INTEGER PRIMARY KEY AUTOINCREMENT, email TEXT NOT NULL, name TEXT,\n\
@@ -138,6 +148,18 @@ async fn diff_applies(kind: Kind) {
             .unwrap_or_else(|| panic!("{needle} in:\n{body}"))
     };
     assert!(at("CREATE TABLE") < at("DROP TABLE"), "{body}");
+    if kind != Kind::Sqlite {
+        // `members` and `teams` reference one another and are both new: the key of the one
+        // created first is added once both exist.
+        let members = body
+            .find("CREATE TABLE \"members\"")
+            .or_else(|| body.find("CREATE TABLE `members`"))
+            .unwrap_or_else(|| panic!("members in:\n{body}"));
+        assert!(
+            members < at("Foreign keys between the new tables"),
+            "{body}"
+        );
+    }
     if kind == Kind::Sqlite {
         // The views reading the rebuilt `users`, directly or through another view, are dropped
         // before it and re-created after it, the one that reads the other last; the view the

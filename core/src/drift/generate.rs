@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::dialect::Dialect;
 
-use super::model::{ConstraintKind, Name, Schema};
+use super::model::{ConstraintKind, Name, Schema, Table};
 use super::normalize;
 use super::report::{Drift, DriftKind, Report};
 
@@ -75,11 +75,45 @@ pub fn migration_from(
     } else {
         BTreeSet::new()
     };
+    // Tables the migration creates, by place: a foreign key to one created later is added once
+    // all exist.
+    let created: BTreeMap<&str, usize> = report
+        .drift
+        .iter()
+        .filter(|d| d.kind == DriftKind::Extra && d.object_kind == "table")
+        .map(|d| {
+            (
+                d.object.as_str(),
+                order.get(d.object.as_str()).copied().unwrap_or(usize::MAX),
+            )
+        })
+        // A table renamed into place has its new name only after every table is created.
+        .chain(
+            report
+                .drift
+                .iter()
+                .filter(|d| d.kind == DriftKind::Changed && d.object_kind == "table")
+                .filter_map(|d| Some((d.database.as_deref()?, usize::MAX))),
+        )
+        .collect();
+    let mut later: Vec<String> = Vec::new();
     let mut out = String::new();
     let mut written = BTreeSet::new();
     // Views a rebuild dropped for good: their own DROP VIEW would fail.
     let mut dropped_views: BTreeSet<String> = BTreeSet::new();
-    for (_, _, d) in items {
+    let flush = |out: &mut String, later: &mut Vec<String>| {
+        if !later.is_empty() {
+            out.push_str(&format!(
+                "\n-- Foreign keys between the new tables, added once they all exist.\n{}\n",
+                later.join("\n")
+            ));
+            later.clear();
+        }
+    };
+    for (phase_of, _, d) in items {
+        if phase_of > 1 {
+            flush(&mut out, &mut later);
+        }
         if d.object_kind == "view"
             && d.kind == DriftKind::Missing
             && dropped_views.contains(&d.object)
@@ -110,6 +144,19 @@ pub fn migration_from(
                 }
                 _ => d.to_database.trim(),
             },
+            None if d.kind == DriftKind::Extra && d.object_kind == "table" => {
+                match to.tables.values().find(|t| t.name.to_string() == d.object) {
+                    Some(table) => {
+                        let (table, keys) = without_forward_keys(dialect, table, |name| {
+                            created.get(name.to_string().as_str()).copied()
+                        });
+                        later.extend(keys);
+                        rebuild = super::sql::create_table(dialect, &table);
+                        rebuild.as_str()
+                    }
+                    None => d.to_database.trim(),
+                }
+            }
             None => d.to_database.trim(),
         };
         // SQLite rebuilds a table once for all its changes: the same statement repeats.
@@ -139,6 +186,7 @@ pub fn migration_from(
         out.push_str(sql);
         out.push('\n');
     }
+    flush(&mut out, &mut later);
     if !report.unverified.is_empty() {
         let mut notes = String::from(
             "\n-- Not verified (the comparison could not decide; check these by hand):\n",
@@ -222,6 +270,38 @@ fn table_order(schema: &Schema) -> BTreeMap<String, usize> {
         .enumerate()
         .map(|(i, name)| (name.to_string(), i))
         .collect()
+}
+
+/// `table` without its foreign keys to tables created after it in the same script (`created`
+/// gives a table's place, `None` when it exists already), and those keys as `ALTER TABLE` statements
+/// to run once every table exists: tables whose keys form a cycle cannot all reference tables
+/// that exist. SQLite checks foreign keys only when rows change, so it keeps them inline.
+fn without_forward_keys(
+    dialect: Dialect,
+    table: &Table,
+    created: impl Fn(&Name) -> Option<usize>,
+) -> (std::borrow::Cow<'_, Table>, Vec<String>) {
+    let Some(place) = created(&table.name).filter(|_| dialect != Dialect::Sqlite) else {
+        return (std::borrow::Cow::Borrowed(table), Vec::new());
+    };
+    let forward = |c: &super::model::Constraint| match &c.kind {
+        ConstraintKind::ForeignKey { table: target, .. } => {
+            *target != table.name && created(target).is_some_and(|p| p >= place)
+        }
+        _ => false,
+    };
+    if !table.constraints.iter().any(forward) {
+        return (std::borrow::Cow::Borrowed(table), Vec::new());
+    }
+    let mut kept = table.clone();
+    kept.constraints.retain(|c| !forward(c));
+    let later = table
+        .constraints
+        .iter()
+        .filter(|c| forward(c))
+        .filter_map(|c| super::sql::add_constraint(dialect, &table.name, c))
+        .collect();
+    (std::borrow::Cow::Owned(kept), later)
 }
 
 /// For each column the migration drops (`table.column`), the `RENAME COLUMN` that would keep
@@ -322,10 +402,20 @@ pub fn schema_sql(dialect: Dialect, schema: &Schema) -> String {
             .copied()
             .unwrap_or(usize::MAX)
     });
+    let mut later = Vec::new();
     for table in tables {
-        let mut table = table.clone();
+        let (table, keys) =
+            without_forward_keys(dialect, table, |name| order.get(&name.to_string()).copied());
+        let mut table = table.into_owned();
         table.indexes.sort_by(|a, b| a.key.cmp(&b.key));
         push(sql::create_table(dialect, &table));
+        later.extend(keys);
+    }
+    if !later.is_empty() {
+        push(format!(
+            "-- Foreign keys between tables that reference one another.\n{}",
+            later.join("\n")
+        ));
     }
     for (name, view) in &schema.views {
         push(sql::create_view(dialect, name, view).unwrap_or_else(|| {

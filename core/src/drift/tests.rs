@@ -221,3 +221,56 @@ fn the_generator_orders_renames_and_rebuilds() {
         "{sql}"
     );
 }
+
+#[test]
+fn tables_that_reference_one_another_are_written_so_they_apply() {
+    for dialect in [Dialect::Postgres, Dialect::Mysql] {
+        let declared = schema(
+            dialect,
+            &["CREATE TABLE teams (id int PRIMARY KEY, captain_id int);\n\
+               CREATE TABLE members (id int PRIMARY KEY, team_id int REFERENCES teams (id));\n\
+               ALTER TABLE teams ADD CONSTRAINT teams_captain FOREIGN KEY (captain_id)\n\
+                 REFERENCES members (id);"],
+        );
+        // `pull`'s schema.sql, and `diff`'s migration from an empty history: `members` sorts
+        // (and is created) first, so its key to `teams` is added once both exist.
+        let empty = Schema::default();
+        let report = drift::compare(dialect, &empty, &declared);
+        for sql in [
+            drift::schema_sql(dialect, &declared),
+            drift::migration(dialect, &report, &empty, &declared),
+        ] {
+            let q = |name: &str| match dialect {
+                Dialect::Mysql => format!("`{name}`"),
+                _ => format!("\"{name}\""),
+            };
+            let create = sql.find(&format!("CREATE TABLE {}", q("teams"))).unwrap();
+            let added = sql
+                .find(&format!("ALTER TABLE {} ADD", q("members")))
+                .unwrap_or_else(|| panic!("{dialect:?}: no deferred key in:\n{sql}"));
+            assert!(create < added, "{sql}");
+            // The analysis reads it as a migration without a reference to a missing table, and
+            // it makes the declared schema.
+            let folder = crate::Folder::from_files([("0001_all.sql", sql.clone())]);
+            let analysis = crate::analyze(
+                &folder,
+                &crate::Options {
+                    dialect: Some(dialect),
+                    strict: None,
+                },
+            );
+            let errors: Vec<String> = analysis.errors().map(|d| analysis.render(d, "m")).collect();
+            assert!(
+                errors.is_empty(),
+                "{dialect:?}:\n{}\n{sql}",
+                errors.join("\n")
+            );
+            let again = drift::compare(dialect, &declared, &self::schema(dialect, &[&sql]));
+            assert!(
+                again.drift.is_empty(),
+                "{dialect:?}: {:#?}\n{sql}",
+                again.drift
+            );
+        }
+    }
+}
