@@ -286,6 +286,16 @@ impl LockFile {
                         path: (*path).to_owned(),
                     });
                 }
+                // A line a newer driftless writes (as `schema` once was) reads as unknown here:
+                // say so, rather than call the file broken.
+                [word, ..] if word.chars().all(|c| c.is_ascii_lowercase() || c == '-') => {
+                    return Err(err(
+                        range.clone(),
+                        format!(
+                            "unknown line `{word} …`: the lock file may have been written by a newer driftless (upgrade this one), or edited by hand"
+                        ),
+                    ));
+                }
                 _ => return Err(err(range.clone(), format!("unexpected line `{line}`"))),
             }
         }
@@ -440,5 +450,21 @@ mod tests {
                 .message
                 .contains("conflict")
         );
+    }
+
+    #[test]
+    fn a_line_from_a_newer_driftless_says_so() {
+        let text = sample().render();
+        let (header, body) = text.split_once('\n').unwrap();
+        let body = format!("{body}retention 30d\n");
+        let hash = checksum::to_hex(&checksum::sha256(body.as_bytes()));
+        let header = header.replacen(&header[HEADER_PREFIX.len()..][..64], &hash, 1);
+        let error = LockFile::parse(&format!("{header}\n{body}")).unwrap_err();
+        assert!(
+            error.message.contains("newer driftless"),
+            "{}",
+            error.message
+        );
+        assert_eq!(&format!("{header}\n{body}")[error.range], "retention 30d");
     }
 }
