@@ -1,7 +1,9 @@
 //! Analysis of 1,000 generated migrations (about 1 MB of SQL): the work the build helper (and,
 //! without it, the macro) does once per change. Run `cargo bench -p driftless-core` for release
 //! figures and `cargo bench -p driftless-core --profile dev` for the unoptimised proc-macro case.
-//! Goal: under 100 ms in release.
+//! Goal: under 100 ms in release. The same analysis with a declared `schema.sql` of the end state
+//! (1,000 tables) compared at build time: goal, under 10% more. Each analysis runs in a fresh
+//! process, as in a build.
 //!
 //! Then single files that used to take quadratic time: a table of 50,000 columns, and 20,000
 //! `allow` directives that match nothing (each then is an `unused-allow` warning). Both should
