@@ -296,6 +296,10 @@ impl Analysis {
 /// fraction. Only the pages used are committed.
 const ANALYSIS_STACK: usize = 64 * 1024 * 1024;
 
+/// How many tables the analysis exports at a time for the comparison with a declared schema,
+/// which runs on another thread as the next are exported.
+const EXPORT_CHUNK: usize = 64;
+
 /// Analyses a folder. Never fails: every problem is a diagnostic.
 ///
 /// The work runs on a thread of its own with a stack of known size, so the caller's stack (a 2 MiB
@@ -509,9 +513,10 @@ fn analyze_here(folder: &Folder, options: &Options) -> Analysis {
                     .iter()
                     .map(|m| (m.path.as_str(), m.sql.as_str()))
                     .collect();
-                let history = replay.take_schema(&files);
-                // What the model did not take is freed as the comparison runs.
-                worker.compare(history, || drop(replay))
+                worker.send_history(|send| replay.take_schema_in_parts(&files, EXPORT_CHUNK, send));
+                // What the model did not take is freed as the worker finishes.
+                drop(replay);
+                worker.compared()
             });
             crate::declared::diagnose(
                 &read.path,

@@ -12,7 +12,7 @@ use crate::dialect::Dialect;
 use crate::drift::{self, DriftKind, Origin};
 use crate::folder::Folder;
 use crate::lockfile::LockFile;
-use crate::schema::{MigrationInput, Replay};
+use crate::schema::{MigrationInput, Part, Replay};
 use crate::split;
 use std::sync::mpsc;
 
@@ -316,7 +316,7 @@ pub(crate) struct Worker {
 enum WorkerInner {
     Thread {
         read: mpsc::Receiver<(Option<Read>, Vec<Diagnostic>)>,
-        history: mpsc::Sender<drift::Schema>,
+        history: mpsc::Sender<Part>,
         compared: mpsc::Receiver<(drift::Report, drift::Schema)>,
         handle: std::thread::JoinHandle<()>,
     },
@@ -324,6 +324,7 @@ enum WorkerInner {
         dialect: Dialect,
         declared: Option<Declared>,
         diags: Vec<Diagnostic>,
+        parts: Vec<Part>,
     },
 }
 
@@ -352,11 +353,12 @@ impl Worker {
                     dialect,
                     declared,
                     diags,
+                    parts: Vec::new(),
                 },
             };
         };
         let (read_tx, read_rx) = mpsc::channel();
-        let (history, history_rx) = mpsc::channel::<drift::Schema>();
+        let (history, history_rx) = mpsc::channel::<Part>();
         let (compared_tx, compared) = mpsc::channel();
         let thread_config = config.clone();
         let spawned = std::thread::Builder::new()
@@ -369,13 +371,22 @@ impl Worker {
                 if read_tx.send((read, diags)).is_err() {
                     return;
                 }
-                let (Some(model), Ok(history)) = (model, history_rx.recv()) else {
+                let (Some(model), Ok(Part::Rest(rest))) = (model, history_rx.recv()) else {
                     return;
                 };
-                let report = drift::compare(dialect, &history, &model);
+                // Each part is compared as it comes, while the analysis exports the next; the
+                // channel closes after the last.
+                let mut comparison = drift::Streamed::new(dialect, &model, rest);
+                for part in history_rx.iter() {
+                    match part {
+                        Part::Tables(tables) => comparison.tables(tables),
+                        // Only the first part is the rest.
+                        Part::Rest(_) => {}
+                    }
+                }
                 // The history goes back to the thread that allocated it; the model is freed
                 // here, once the analysis has what it needs.
-                let _ = compared_tx.send((report, history));
+                let _ = compared_tx.send(comparison.finish());
                 drop(model);
             });
         let inner = match spawned {
@@ -392,6 +403,7 @@ impl Worker {
                     dialect,
                     declared,
                     diags,
+                    parts: Vec::new(),
                 }
             }
         };
@@ -417,28 +429,42 @@ impl Worker {
         received.unwrap_or_else(|| self.panicked())
     }
 
-    /// Compares the schema the history produces with the declared one (which [`Worker::read`]
-    /// said is readable), running `meanwhile` on this thread as the comparison runs on the
-    /// worker's, and gives `history` back.
-    pub(crate) fn compare(
-        &mut self,
-        history: drift::Schema,
-        meanwhile: impl FnOnce(),
-    ) -> (drift::Report, drift::Schema) {
+    /// Sends the schema the history produces to be compared with the declared one (which
+    /// [`Worker::read`] said is readable): `export` gives it in parts (the rest first, then the
+    /// tables in name order), which the worker compares as they come.
+    pub(crate) fn send_history(&mut self, export: impl FnOnce(&mut dyn FnMut(Part))) {
+        match &mut self.inner {
+            WorkerInner::Thread { history, .. } => {
+                export(&mut |part| {
+                    // A worker that hung up panicked: `compared` says so.
+                    let _ = history.send(part);
+                });
+                // The channel closes: that was the last part.
+                drop(std::mem::replace(history, mpsc::channel().0));
+            }
+            WorkerInner::Inline { parts, .. } => export(&mut |part| parts.push(part)),
+        }
+    }
+
+    /// The comparison of the history [`Worker::send_history`] sent, and the history back.
+    pub(crate) fn compared(&mut self) -> (drift::Report, drift::Schema) {
         let received = match &mut self.inner {
-            WorkerInner::Thread {
-                history: to_thread,
-                compared,
+            WorkerInner::Thread { compared, .. } => compared.recv().ok(),
+            WorkerInner::Inline {
+                dialect,
+                declared,
+                parts,
                 ..
             } => {
-                let sent = to_thread.send(history).is_ok();
-                meanwhile();
-                if sent { compared.recv().ok() } else { None }
-            }
-            WorkerInner::Inline {
-                dialect, declared, ..
-            } => {
-                meanwhile();
+                let mut history = drift::Schema::default();
+                let mut tables = Vec::new();
+                for part in std::mem::take(parts) {
+                    match part {
+                        Part::Rest(rest) => history = rest,
+                        Part::Tables(more) => tables.extend(more),
+                    }
+                }
+                history.tables = tables.into_iter().collect();
                 let report = match declared.as_ref().and_then(|d| d.schema.as_ref()) {
                     Some(model) => drift::compare(*dialect, &history, model),
                     None => drift::Report::default(),
@@ -471,6 +497,7 @@ impl Worker {
                 dialect: Dialect::Sqlite,
                 declared: None,
                 diags: Vec::new(),
+                parts: Vec::new(),
             },
         );
         if let WorkerInner::Thread { handle, .. } = inner

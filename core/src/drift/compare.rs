@@ -34,6 +34,75 @@ pub fn compare(dialect: Dialect, history: &Schema, database: &Schema) -> Report 
     cmp.report
 }
 
+/// The comparison of a history whose tables come in parts, in name order, while they are still
+/// being exported on another thread: each table is compared with the database's as it comes,
+/// and the rest once all have come. The report is the one [`compare`] gives.
+pub(crate) struct Streamed<'d> {
+    dialect: Dialect,
+    database: &'d Schema,
+    /// The history without its tables (types, views, sequences, uncertain names, externs).
+    rest: Schema,
+    tables: Vec<(Name, Table)>,
+    /// The comparisons of the tables both sides have.
+    matched: Report,
+}
+
+impl<'d> Streamed<'d> {
+    /// Starts comparing a history whose tables are not there yet (`rest`) with `database`.
+    /// Its foreign keys name the columns they reference ([`crate::schema::Replay`] exports
+    /// them so): a table is compared without the others.
+    pub(crate) fn new(dialect: Dialect, database: &'d Schema, rest: Schema) -> Streamed<'d> {
+        Streamed {
+            dialect,
+            database,
+            rest,
+            tables: Vec::new(),
+            matched: Report::default(),
+        }
+    }
+
+    /// Compares the next tables of the history, in name order.
+    pub(crate) fn tables(&mut self, tables: Vec<(Name, Table)>) {
+        let mut cmp = Cmp {
+            dialect: self.dialect,
+            history: &self.rest,
+            database: self.database,
+            report: std::mem::take(&mut self.matched),
+        };
+        for (name, h) in &tables {
+            if let Some(e) = self.database.tables.get(name) {
+                cmp.report.compared += 1;
+                cmp.table(h, e);
+            }
+        }
+        self.matched = cmp.report;
+        self.tables.extend(tables);
+    }
+
+    /// The report, once every table has come, and the whole history.
+    pub(crate) fn finish(self) -> (Report, Schema) {
+        let mut history = self.rest;
+        history.tables = self.tables.into_iter().collect();
+        let mut cmp = Cmp {
+            dialect: self.dialect,
+            history: &history,
+            database: self.database,
+            report: Report::default(),
+        };
+        // The tables both sides have were compared as they came.
+        let _matched = cmp.unmatched_tables();
+        cmp.report.drift.extend(self.matched.drift);
+        cmp.report.unverified.extend(self.matched.unverified);
+        cmp.report.compared += self.matched.compared;
+        cmp.views();
+        cmp.enums();
+        cmp.composites();
+        cmp.sequences();
+        let report = cmp.report;
+        (report, history)
+    }
+}
+
 struct Cmp<'a> {
     dialect: Dialect,
     history: &'a Schema,
@@ -155,6 +224,15 @@ impl<'a> Cmp<'a> {
     }
 
     fn tables(&mut self) {
+        for (h, e) in self.unmatched_tables() {
+            self.report.compared += 1;
+            self.table(h, e);
+        }
+    }
+
+    /// The tables one side lacks (and those renamed outside the history): returns the pairs
+    /// both sides have, for [`Cmp::table`].
+    fn unmatched_tables(&mut self) -> Vec<(&'a Table, &'a Table)> {
         let d = self.dialect;
         let history = self.history;
         let database = self.database;
@@ -264,10 +342,7 @@ impl<'a> Cmp<'a> {
                 },
             );
         }
-        for (h, e) in matched {
-            self.report.compared += 1;
-            self.table(h, e);
-        }
+        matched
     }
 
     /// Compares two tables the comparison matched (same name, or a rename).

@@ -13,6 +13,7 @@ mod normalize;
 mod report;
 mod sql;
 
+pub(crate) use compare::Streamed;
 pub use compare::compare;
 pub use generate::{migration, migration_from, schema_sql};
 

@@ -274,3 +274,53 @@ fn tables_that_reference_one_another_are_written_so_they_apply() {
         }
     }
 }
+
+#[test]
+fn the_comparison_of_tables_as_they_come_is_the_whole_comparison() {
+    let cases: [(Dialect, &str, &str); 3] = [
+        (
+            Dialect::Postgres,
+            "CREATE TABLE users (id int PRIMARY KEY, email text NOT NULL, name text);\n\
+             CREATE TABLE posts (id int PRIMARY KEY, author int REFERENCES users, body text);\n\
+             CREATE TABLE gone (id int PRIMARY KEY, a int, b int);\n\
+             CREATE INDEX posts_body ON posts (body);\n\
+             CREATE VIEW v AS SELECT id FROM users;",
+            "CREATE TABLE users (id int PRIMARY KEY, email varchar(10), nick text UNIQUE);\n\
+             CREATE TABLE posts (id int PRIMARY KEY, author int REFERENCES users (id));\n\
+             CREATE TABLE renamed (id int PRIMARY KEY, a int, b int);\n\
+             CREATE TABLE extra (id int PRIMARY KEY);\n\
+             CREATE VIEW w AS SELECT id FROM posts;",
+        ),
+        (
+            Dialect::Mysql,
+            "CREATE TABLE a (id int PRIMARY KEY, x int, FOREIGN KEY (x) REFERENCES b (id));\n\
+             CREATE TABLE b (id int PRIMARY KEY);",
+            "CREATE TABLE b (id int PRIMARY KEY, y int);\n\
+             CREATE TABLE a (id int PRIMARY KEY, x bigint);",
+        ),
+        (
+            Dialect::Sqlite,
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, p INTEGER REFERENCES t);\n\
+             CREATE VIEW tv AS SELECT a FROM t;",
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT NOT NULL);\n\
+             CREATE VIEW tv AS SELECT a FROM t;",
+        ),
+    ];
+    for (dialect, history_sql, database_sql) in cases {
+        let history = schema(dialect, &[history_sql]);
+        let database = schema(dialect, &[database_sql]);
+        let whole = drift::compare(dialect, &history, &database);
+        assert!(!whole.drift.is_empty(), "{dialect:?}");
+        for chunk in [1, 2, usize::MAX] {
+            let mut rest = history.clone();
+            let tables: Vec<(Name, drift::Table)> = std::mem::take(&mut rest.tables).into_iter().collect();
+            let mut streamed = drift::Streamed::new(dialect, &database, rest);
+            for part in tables.chunks(chunk) {
+                streamed.tables(part.to_vec());
+            }
+            let (report, back) = streamed.finish();
+            assert_eq!(back, history, "{dialect:?}");
+            assert_eq!(report, whole, "{dialect:?}, chunks of {chunk}");
+        }
+    }
+}

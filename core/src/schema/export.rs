@@ -7,7 +7,15 @@ use crate::dialect::Dialect;
 use crate::drift::{self, Fact, Identity, Origin};
 
 use super::Replay;
-use super::catalog::{ConstraintKind, Key, Made};
+use super::catalog::{ConstraintKind, Key, Made, Table};
+
+/// A part of the schema a replay produces, as [`Replay::take_schema_in_parts`] gives it.
+pub(crate) enum Part {
+    /// The schema without its tables: the first part.
+    Rest(drift::Schema),
+    /// The next tables, in name order.
+    Tables(Vec<(drift::Name, drift::Table)>),
+}
 
 impl Replay {
     /// The schema the migrations replayed so far produce. `files` holds each replayed
@@ -19,9 +27,28 @@ impl Replay {
         self.take_schema(files)
     }
 
-    /// [`Replay::into_schema`], leaving the emptied catalog to be freed when the caller likes:
-    /// the analysis frees it while the declared schema is compared on another thread.
+    /// [`Replay::into_schema`], leaving the emptied catalog to be freed when the caller likes.
     pub(crate) fn take_schema(&mut self, files: &[(&str, &str)]) -> drift::Schema {
+        let mut schema = drift::Schema::default();
+        let mut tables = Vec::new();
+        self.take_schema_in_parts(files, usize::MAX, |part| match part {
+            Part::Rest(rest) => schema = rest,
+            Part::Tables(chunk) => tables.extend(chunk),
+        });
+        schema.tables = tables.into_iter().collect();
+        schema
+    }
+
+    /// [`Replay::take_schema`] in parts, so another thread can compare them as they come: first
+    /// the schema without its tables, then the tables in name order, `chunk` at a time.
+    /// A foreign key written without the columns it references gets the target's primary key
+    /// columns here, so a table can be compared without the others.
+    pub(crate) fn take_schema_in_parts(
+        &mut self,
+        files: &[(&str, &str)],
+        chunk: usize,
+        mut send: impl FnMut(Part),
+    ) {
         let dialect = self.dialect;
         let catalog = &mut self.catalog;
         // Each file's path is shared by every object it made, and its lines are counted by a
@@ -99,100 +126,24 @@ impl Replay {
             });
         }
         drop(engine_indexes);
-        // Collected, then built in one go: inserting one by one in the catalog's (hash) order
-        // cost more than building.
-        let mut tables = Vec::with_capacity(catalog.tables.len());
-        for (key, table) in catalog.tables.iter_mut() {
-            // MySQL introspection reads the connection's database only; a partition is its
-            // parent's business.
-            if dialect == Dialect::Mysql && key.schema.is_some() || table.partition {
-                continue;
-            }
-            let columns = std::mem::take(&mut table.columns)
-                .into_iter()
-                .map(|c| {
-                    let mysql_vague = c.vague && dialect == Dialect::Mysql;
-                    drift::Column {
-                        ty: if c.vague && c.ty.is_empty() {
-                            Fact::Unknown
-                        } else {
-                            Fact::Known(c.ty)
-                        },
-                        nullable: if mysql_vague {
-                            Fact::Unknown
-                        } else if dialect == Dialect::Sqlite {
-                            Fact::Known(!c.declared_not_null)
-                        } else {
-                            Fact::Known(!c.not_null)
-                        },
-                        default: if mysql_vague {
-                            Fact::Unknown
-                        } else if c.identity == Identity::Serial {
-                            Fact::Known(None)
-                        } else {
-                            c.default
-                        },
-                        identity: if mysql_vague {
-                            Fact::Unknown
-                        } else {
-                            Fact::Known(c.identity)
-                        },
-                        origin: origin(c.made),
-                        key: c.key,
-                        name: c.name,
-                    }
-                })
-                .collect();
-            let constraints = std::mem::take(&mut table.constraints)
-                .into_iter()
-                .filter_map(|c| {
-                    let kind = match c.kind {
-                        ConstraintKind::PrimaryKey => drift::ConstraintKind::PrimaryKey,
-                        ConstraintKind::Unique => drift::ConstraintKind::Unique,
-                        ConstraintKind::ForeignKey => {
-                            let (target, columns) = c.target?;
-                            drift::ConstraintKind::ForeignKey {
-                                table: name(target),
-                                columns,
-                            }
-                        }
-                        ConstraintKind::Check => drift::ConstraintKind::Check(c.check),
-                        ConstraintKind::Index => return None,
-                    };
-                    let unnamed = c.name.is_empty()
-                        || dialect == Dialect::Sqlite
-                        || (c.generated
-                            && dialect == Dialect::Mysql
-                            && c.kind == ConstraintKind::Check);
-                    Some(drift::Constraint {
-                        name: (!unnamed).then_some(c.name),
-                        columns: if c.kind == ConstraintKind::Check {
-                            Vec::new()
-                        } else {
-                            c.columns
-                        },
-                        kind,
-                        origin: origin(c.made),
+        // The targets' primary keys, for foreign keys written without the columns they
+        // reference.
+        let mut primary_keys: HashMap<Key, Vec<String>> = HashMap::new();
+        for table in catalog.tables.values() {
+            for c in &table.constraints {
+                if let (ConstraintKind::ForeignKey, Some((target, columns))) = (c.kind, &c.target)
+                    && columns.is_empty()
+                    && !primary_keys.contains_key(target)
+                    && let Some(pk) = catalog.tables.get(target).and_then(|t| {
+                        t.constraints
+                            .iter()
+                            .find(|c| c.kind == ConstraintKind::PrimaryKey)
                     })
-                })
-                .collect();
-            let mut indexes = by_table.remove(key).unwrap_or_default();
-            indexes.sort_by(|a, b| a.key.cmp(&b.key));
-            let table_name = name(key.clone());
-            tables.push((
-                table_name.clone(),
-                drift::Table {
-                    name: table_name,
-                    columns,
-                    columns_known: table.columns_known,
-                    keys_known: table.keys_known,
-                    constraints,
-                    indexes,
-                    origin: origin(table.made),
-                },
-            ));
+                {
+                    primary_keys.insert(target.clone(), pk.columns.clone());
+                }
+            }
         }
-        schema.tables = tables.into_iter().collect();
         schema.views = catalog
             .views
             .iter_mut()
@@ -242,7 +193,113 @@ impl Replay {
                 );
             }
         }
-        schema
+        send(Part::Rest(schema));
+        // The tables in name order (`Key` orders as `drift::Name` does).
+        let mut work: Vec<(&Key, &mut Table)> = catalog
+            .tables
+            .iter_mut()
+            // MySQL introspection reads the connection's database only; a partition is its
+            // parent's business.
+            .filter(|(key, table)| {
+                !(dialect == Dialect::Mysql && key.schema.is_some() || table.partition)
+            })
+            .collect();
+        work.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        for part in work.chunks_mut(chunk.max(1)) {
+            let mut converted = Vec::with_capacity(part.len());
+            for (key, table) in part.iter_mut() {
+                let key: &Key = key;
+                let columns = std::mem::take(&mut table.columns)
+                    .into_iter()
+                    .map(|c| {
+                        let mysql_vague = c.vague && dialect == Dialect::Mysql;
+                        drift::Column {
+                            ty: if c.vague && c.ty.is_empty() {
+                                Fact::Unknown
+                            } else {
+                                Fact::Known(c.ty)
+                            },
+                            nullable: if mysql_vague {
+                                Fact::Unknown
+                            } else if dialect == Dialect::Sqlite {
+                                Fact::Known(!c.declared_not_null)
+                            } else {
+                                Fact::Known(!c.not_null)
+                            },
+                            default: if mysql_vague {
+                                Fact::Unknown
+                            } else if c.identity == Identity::Serial {
+                                Fact::Known(None)
+                            } else {
+                                c.default
+                            },
+                            identity: if mysql_vague {
+                                Fact::Unknown
+                            } else {
+                                Fact::Known(c.identity)
+                            },
+                            origin: origin(c.made),
+                            key: c.key,
+                            name: c.name,
+                        }
+                    })
+                    .collect();
+                let constraints = std::mem::take(&mut table.constraints)
+                    .into_iter()
+                    .filter_map(|c| {
+                        let kind = match c.kind {
+                            ConstraintKind::PrimaryKey => drift::ConstraintKind::PrimaryKey,
+                            ConstraintKind::Unique => drift::ConstraintKind::Unique,
+                            ConstraintKind::ForeignKey => {
+                                let (target, mut columns) = c.target?;
+                                if columns.is_empty()
+                                    && let Some(pk) = primary_keys.get(&target)
+                                {
+                                    columns.clone_from(pk);
+                                }
+                                drift::ConstraintKind::ForeignKey {
+                                    table: name(target),
+                                    columns,
+                                }
+                            }
+                            ConstraintKind::Check => drift::ConstraintKind::Check(c.check),
+                            ConstraintKind::Index => return None,
+                        };
+                        let unnamed = c.name.is_empty()
+                            || dialect == Dialect::Sqlite
+                            || (c.generated
+                                && dialect == Dialect::Mysql
+                                && c.kind == ConstraintKind::Check);
+                        Some(drift::Constraint {
+                            name: (!unnamed).then_some(c.name),
+                            columns: if c.kind == ConstraintKind::Check {
+                                Vec::new()
+                            } else {
+                                c.columns
+                            },
+                            kind,
+                            origin: origin(c.made),
+                        })
+                    })
+                    .collect();
+                let mut indexes = by_table.remove(key).unwrap_or_default();
+                indexes.sort_by(|a, b| a.key.cmp(&b.key));
+                let table_name = name(key.clone());
+                converted.push((
+                    table_name.clone(),
+                    drift::Table {
+                        name: table_name,
+                        columns,
+                        columns_known: table.columns_known,
+                        keys_known: table.keys_known,
+                        constraints,
+                        indexes,
+                        origin: origin(table.made),
+                    },
+                ));
+            }
+            send(Part::Tables(converted));
+        }
     }
 }
 

@@ -8,6 +8,7 @@
 
 mod catalog;
 mod export;
+pub(crate) use export::Part;
 mod lex;
 mod opaque;
 mod parse;
