@@ -98,7 +98,7 @@ fn case(kind: Kind) -> (&'static str, &'static str) {
              CREATE VIEW user_names AS SELECT name FROM Users;\n",
             "CREATE TABLE users (id INTEGER PRIMARY KEY AUTOINCREMENT, email TEXT NOT NULL UNIQUE,\n\
                name TEXT NOT NULL DEFAULT '', nickname TEXT, score REAL DEFAULT 1);\n\
-             CREATE VIEW user_emails AS SELECT id, email FROM users;\n\
+             CREATE VIEW user_emails AS SELECT id, email FROM users WHERE email <> '';\n\
              CREATE VIEW first_user_email AS SELECT min(email) AS email FROM \"USER_EMAILS\";\n\
              CREATE TABLE tags (id INTEGER PRIMARY KEY, label TEXT NOT NULL UNIQUE);\n\
              CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users (id),\n\

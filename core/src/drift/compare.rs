@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use crate::dialect::Dialect;
 
 use super::model::{
-    Column, Constraint, ConstraintKind, Fact, Identity, Index, IndexPart, Name, Schema, Table,
+    Column, Constraint, ConstraintKind, Fact, Identity, Index, IndexPart, Name, Schema, Table, View,
 };
 use super::normalize;
 use super::report::{Drift, DriftKind, Report, Unverified};
@@ -908,7 +908,8 @@ impl<'a> Cmp<'a> {
         let d = self.dialect;
         for (name, view) in &self.history.views {
             self.report.compared += 1;
-            if self.database.views.contains_key(name) {
+            if let Some(other) = self.database.views.get(name) {
+                self.view(name, view, other);
                 continue;
             }
             let sure = !self.uncertain(&name.name);
@@ -962,6 +963,46 @@ impl<'a> Cmp<'a> {
                 },
             );
         }
+    }
+
+    /// Compares two views of the same name: their kind, and on SQLite their queries. SQLite
+    /// keeps a view's statement as written; PostgreSQL and MySQL print the query in their own
+    /// words (qualified columns, aliases, parentheses), so a `schema.sql` pulled from them
+    /// differs in spelling from the history's on every view, and their queries are not
+    /// compared.
+    fn view(&mut self, name: &Name, h: &View, e: &View) {
+        let d = self.dialect;
+        let (Some(hq), Some(eq)) = (&h.definition, &e.definition) else {
+            return;
+        };
+        let same_query = d != Dialect::Sqlite || normalize::expr(d, hq) == normalize::expr(d, eq);
+        if same_query && h.materialized == e.materialized {
+            return;
+        }
+        let shown = |v: &View, query: &str| {
+            let kind = if v.materialized {
+                "materialized view"
+            } else {
+                "view"
+            };
+            format!("{kind} AS {query}")
+        };
+        let sure = !self.uncertain(&name.name);
+        self.drift(
+            sure,
+            Drift {
+                kind: DriftKind::Changed,
+                object_kind: "view",
+                object: name.to_string(),
+                aspect: "definition",
+                history: Some(shown(h, hq)),
+                database: Some(shown(e, eq)),
+                origin: h.origin.clone(),
+                database_origin: e.origin.clone(),
+                to_history: sql::replace_view(d, self.database, self.history, name),
+                to_database: sql::replace_view(d, self.history, self.database, name),
+            },
+        );
     }
 
     fn enums(&mut self) {

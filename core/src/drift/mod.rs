@@ -16,6 +16,7 @@ mod sql;
 pub(crate) use compare::Streamed;
 pub use compare::compare;
 pub use generate::{migration, migration_from, schema_sql};
+pub(crate) use sql::names_word;
 
 pub use model::{
     Column, Composite, Constraint, ConstraintKind, Enum, Fact, Identity, Index, IndexPart, Name,

@@ -239,8 +239,8 @@ pub struct View {
     pub name: Name,
     /// Materialized (PostgreSQL).
     pub materialized: bool,
-    /// Its query (`SELECT …`), when the side knows it: what `pull` and `diff` write. Not
-    /// compared: engines rewrite queries.
+    /// Its query (`SELECT …`), when the side knows it: what `pull` and `diff` write. Compared
+    /// on SQLite only, which keeps the statement as written: PostgreSQL and MySQL rewrite it.
     pub definition: Option<String>,
     /// The statement that made it.
     pub origin: Option<Origin>,

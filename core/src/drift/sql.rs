@@ -370,9 +370,7 @@ fn sqlite_rebuild_with(
     let mut sql = String::from("-- SQLite cannot alter this in place: the table is rebuilt.\n");
     sql.push_str("PRAGMA foreign_keys = OFF;\n");
     for (name, view) in views.iter().rev() {
-        sql.push_str(
-            &drop_view(d, name, view.materialized).replace("DROP VIEW", "DROP VIEW IF EXISTS"),
-        );
+        sql.push_str(&drop_view_if_exists(d, name, view.materialized));
         sql.push('\n');
     }
     sql.push_str(&create_table(d, &shaped));
@@ -426,6 +424,45 @@ pub(crate) fn sqlite_rebuild_in(
     (sqlite_rebuild_with(from, to, &views, &recreated), gone)
 }
 
+/// Replaces view `name` of schema `old` with its definition in `new`: the views of `old` that
+/// read it are dropped before and those `new` keeps are re-created after (PostgreSQL refuses to
+/// drop a view another reads, and `CREATE OR REPLACE` cannot change its columns).
+pub(crate) fn replace_view(dialect: Dialect, old: &Schema, new: &Schema, name: &Name) -> String {
+    let readers = reading_views(old, name);
+    let mut sql = String::new();
+    for (reader, view) in readers.iter().rev() {
+        sql.push_str(&drop_view_if_exists(dialect, reader, view.materialized));
+        sql.push('\n');
+    }
+    if let Some(view) = old.views.get(name) {
+        sql.push_str(&drop_view(dialect, name, view.materialized));
+        sql.push('\n');
+    }
+    let create = |name: &Name| {
+        new.views.get(name).map(|view| {
+            create_view(dialect, name, view).unwrap_or_else(|| {
+                format!(
+                    "-- re-create view {}: its definition is not known",
+                    qualified(dialect, name)
+                )
+            })
+        })
+    };
+    sql.extend(create(name));
+    for (reader, _) in &readers {
+        if let Some(statement) = create(reader) {
+            sql.push('\n');
+            sql.push_str(&statement);
+        }
+    }
+    sql
+}
+
+/// `DROP [MATERIALIZED] VIEW IF EXISTS …`.
+fn drop_view_if_exists(dialect: Dialect, name: &Name, materialized: bool) -> String {
+    drop_view(dialect, name, materialized).replacen(" VIEW ", " VIEW IF EXISTS ", 1)
+}
+
 /// The views of `schema` that read `table`, directly or through one another, each after the
 /// views it reads. A view whose query names the table (as a whole word, any case) reads it:
 /// a false match only drops and re-creates a view for nothing.
@@ -474,7 +511,7 @@ pub(crate) fn reading_views<'s>(schema: &'s Schema, table: &Name) -> Vec<(&'s Na
 }
 
 /// Whether `text` holds `word` as a whole identifier, in any case.
-fn names_word(text: &str, word: &str) -> bool {
+pub(crate) fn names_word(text: &str, word: &str) -> bool {
     if word.is_empty() {
         return false;
     }

@@ -313,7 +313,8 @@ fn the_comparison_of_tables_as_they_come_is_the_whole_comparison() {
         assert!(!whole.drift.is_empty(), "{dialect:?}");
         for chunk in [1, 2, usize::MAX] {
             let mut rest = history.clone();
-            let tables: Vec<(Name, drift::Table)> = std::mem::take(&mut rest.tables).into_iter().collect();
+            let tables: Vec<(Name, drift::Table)> =
+                std::mem::take(&mut rest.tables).into_iter().collect();
             let mut streamed = drift::Streamed::new(dialect, &database, rest);
             for part in tables.chunks(chunk) {
                 streamed.tables(part.to_vec());
@@ -323,4 +324,67 @@ fn the_comparison_of_tables_as_they_come_is_the_whole_comparison() {
             assert_eq!(report, whole, "{dialect:?}, chunks of {chunk}");
         }
     }
+}
+
+#[test]
+fn a_view_query_is_compared_where_the_engine_keeps_it_as_written() {
+    let history = "CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT);\n\
+                   CREATE VIEW v AS SELECT id, a FROM t;";
+    // Spelling alone (case, spaces, quotes) is no difference.
+    let respelled = "CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT);\n\
+                     CREATE VIEW v AS select \"id\",   A from T;";
+    let changed = "CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT);\n\
+                   CREATE VIEW v AS SELECT id, a FROM t WHERE a <> '';";
+    let d = Dialect::Sqlite;
+    let h = schema(d, &[history]);
+    assert!(
+        drift::compare(d, &h, &schema(d, &[respelled]))
+            .drift
+            .is_empty()
+    );
+    let report = drift::compare(d, &h, &schema(d, &[changed]));
+    assert_eq!(report.drift.len(), 1, "{:#?}", report.drift);
+    let found = &report.drift[0];
+    assert_eq!(
+        (found.kind, found.object_kind, found.object.as_str()),
+        (DriftKind::Changed, "view", "v")
+    );
+    assert!(
+        found
+            .to_database
+            .contains("DROP VIEW \"v\";\nCREATE VIEW \"v\" AS SELECT id, a FROM t WHERE a <> ''"),
+        "{}",
+        found.to_database
+    );
+    // PostgreSQL prints a view's query in its own words: queries are not compared there.
+    let d = Dialect::Postgres;
+    assert!(
+        drift::compare(d, &schema(d, &[history]), &schema(d, &[changed]))
+            .drift
+            .is_empty()
+    );
+}
+
+#[test]
+fn a_rename_under_a_view_forgets_its_query_as_written() {
+    // SQLite rewrites the stored statement of `v` on both renames: the history's text is stale.
+    let d = Dialect::Sqlite;
+    let history = schema(
+        d,
+        &[
+            "CREATE TABLE a (id INTEGER PRIMARY KEY, x TEXT);\nCREATE VIEW v AS SELECT id, x FROM a;\n\
+             CREATE VIEW w AS SELECT 1 AS one;",
+            "ALTER TABLE a RENAME TO b;\nALTER TABLE b RENAME COLUMN x TO y;",
+        ],
+    );
+    let v = &history.views[&Name::new(None, "v")];
+    assert_eq!(v.definition, None);
+    assert!(history.views[&Name::new(None, "w")].definition.is_some());
+    let stored = schema(
+        d,
+        &["CREATE TABLE b (id INTEGER PRIMARY KEY, y TEXT);\n\
+           CREATE VIEW v AS SELECT id, y FROM \"b\";\nCREATE VIEW w AS SELECT 1 AS one;"],
+    );
+    let report = drift::compare(d, &history, &stored);
+    assert!(report.drift.is_empty(), "{:#?}", report.drift);
 }

@@ -675,6 +675,7 @@ impl Replay {
             run.created
                 .push(Created::Column(key.clone(), new_key.clone()));
         }
+        self.forget_view_queries(&old_key);
         let column = table.column_mut(&old_key).unwrap();
         column.key = new_key.clone();
         column.name = new_name;

@@ -217,6 +217,22 @@ impl Replay {
         run.created.push(Created::View(name.key));
     }
 
+    /// Forgets the queries of the views that name `word`: a rename of a table, column or view
+    /// they read makes the engine rewrite the query (SQLite rewrites the stored statement;
+    /// PostgreSQL and MySQL print the new names), so the query as written no longer says what
+    /// the view is, and comparing or re-creating it from the old text would be wrong.
+    pub(super) fn forget_view_queries(&mut self, word: &str) {
+        for view in self.catalog.views.values_mut() {
+            if view
+                .definition
+                .as_deref()
+                .is_some_and(|query| crate::drift::names_word(query, word))
+            {
+                view.definition = None;
+            }
+        }
+    }
+
     pub(super) fn rename_view(
         &mut self,
         run: &mut Run<'_>,
@@ -239,6 +255,7 @@ impl Replay {
                     run.created.push(Created::View(new.key.clone()));
                 }
                 self.catalog.views.insert(new.key, view);
+                self.forget_view_queries(&old.key.name);
             }
             None if !if_exists => self.report(
                 run,

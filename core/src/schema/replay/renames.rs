@@ -104,6 +104,7 @@ impl Replay {
         let new = table_object(table);
         self.note_table_rename(run, &old, &new, table.created_in < migration);
         self.catalog.move_indexes(from, &to.key);
+        self.forget_view_queries(&from.name);
         for other in self.catalog.tables.values_mut() {
             for constraint in &mut other.constraints {
                 if let Some((target, _)) = &mut constraint.target
