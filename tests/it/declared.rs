@@ -54,7 +54,8 @@ fn case(kind: Kind) -> (&'static str, &'static str) {
              CREATE TABLE users (id serial PRIMARY KEY, email text NOT NULL UNIQUE,\n\
                name text NOT NULL DEFAULT '', nickname text, score bigint DEFAULT 1, m mood);\n\
              CREATE TABLE tags (id serial PRIMARY KEY, label text NOT NULL UNIQUE);\n\
-             CREATE TABLE posts (id serial PRIMARY KEY, user_id int NOT NULL REFERENCES users,\n\
+             CREATE TABLE posts (id serial PRIMARY KEY,\n\
+               user_id int NOT NULL REFERENCES users ON DELETE CASCADE,\n\
                title text NOT NULL, tag_id int REFERENCES tags (id));\n\
              CREATE INDEX posts_title_lower ON posts (lower(title));\n\
              CREATE VIEW user_ids AS SELECT id FROM users;\n\
@@ -75,7 +76,8 @@ fn case(kind: Kind) -> (&'static str, &'static str) {
                name varchar(50) NOT NULL DEFAULT '', nickname varchar(20), score bigint DEFAULT 1);\n\
              CREATE TABLE tags (id int AUTO_INCREMENT PRIMARY KEY, label varchar(50) NOT NULL UNIQUE);\n\
              CREATE TABLE posts (id int AUTO_INCREMENT PRIMARY KEY, user_id int NOT NULL,\n\
-               title varchar(200) NOT NULL, tag_id int, FOREIGN KEY (user_id) REFERENCES users (id),\n\
+               title varchar(200) NOT NULL, tag_id int,\n\
+               FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE,\n\
                CONSTRAINT posts_tag_fk FOREIGN KEY (tag_id) REFERENCES tags (id));\n\
              CREATE INDEX posts_title_user ON posts (title, user_id);\n\
              CREATE VIEW tagged AS SELECT p.id, t.label FROM posts p JOIN tags t ON t.id = p.tag_id;\n\
@@ -101,7 +103,8 @@ fn case(kind: Kind) -> (&'static str, &'static str) {
              CREATE VIEW user_emails AS SELECT id, email FROM users WHERE email <> '';\n\
              CREATE VIEW first_user_email AS SELECT min(email) AS email FROM \"USER_EMAILS\";\n\
              CREATE TABLE tags (id INTEGER PRIMARY KEY, label TEXT NOT NULL UNIQUE);\n\
-             CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users (id),\n\
+             CREATE TABLE posts (id INTEGER PRIMARY KEY,\n\
+               user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,\n\
                title TEXT NOT NULL, tag_id INTEGER REFERENCES tags (id));\n\
              CREATE INDEX posts_title_lower ON posts (lower(title)) WHERE title <> '';\n\
              CREATE VIEW tagged AS SELECT p.id, t.label FROM posts p JOIN tags t ON t.id = p.tag_id;\n",
@@ -142,6 +145,16 @@ async fn diff_applies(kind: Kind) {
         body.contains("-- ALTER TABLE") && body.contains("RENAME COLUMN"),
         "{body}"
     );
+    // A foreign key's new `ON DELETE` is one finding, and the migration gives it the key.
+    assert!(
+        report
+            .drift
+            .iter()
+            .any(|d| d.object_kind == "constraint" && d.aspect == "actions"),
+        "{kind:?}: {:#?}",
+        report.drift
+    );
+    assert!(body.contains("ON DELETE CASCADE"), "{body}");
     // Types and tables come before what uses them; drops come last.
     let at = |needle: &str| {
         body.find(needle)

@@ -10,7 +10,8 @@
 use std::str::FromStr;
 
 use driftless::drift::{
-    Column, Constraint, ConstraintKind, Fact, Identity, Index, IndexPart, Name, Schema, Table,
+    Action, Column, Constraint, ConstraintKind, Fact, Identity, Index, IndexPart, Name, Schema,
+    Table,
 };
 use sqlx::postgres::{PgConnectOptions, PgPool};
 
@@ -76,8 +77,19 @@ fn fk(name: Option<&str>, columns: &[&str], table: Name, to: &[&str]) -> Constra
     let kind = ConstraintKind::ForeignKey {
         table,
         columns: strings(to),
+        on_delete: Action::NoAction,
+        on_update: Action::NoAction,
     };
     constraint(name, kind, columns)
+}
+
+/// [`fk`] with `ON DELETE CASCADE`.
+fn fk_cascade(name: Option<&str>, columns: &[&str], table: Name, to: &[&str]) -> Constraint {
+    let mut key = fk(name, columns, table, to);
+    if let ConstraintKind::ForeignKey { on_delete, .. } = &mut key.kind {
+        *on_delete = Action::Cascade;
+    }
+    key
 }
 
 fn check(name: &str, expression: &str) -> Constraint {
@@ -353,7 +365,7 @@ fn pg_assert(schema: &Schema) {
     assert_eq!(
         members.constraints,
         [
-            fk(
+            fk_cascade(
                 Some("members_org_fk"),
                 &["org_code", "org_region"],
                 public("orgs"),
@@ -669,7 +681,7 @@ async fn introspect_mysql() {
             uq(Some("members_uq"), &["user_id", "org_code"]),
             // Generated from the table's name as spelled.
             fk(Some("Members_ibfk_1"), &["user_id"], t("users"), &["id"]),
-            fk(
+            fk_cascade(
                 Some("members_org_fk"),
                 &["org_code", "org_region"],
                 t("orgs"),
@@ -829,7 +841,7 @@ async fn introspect_sqlite() {
         members.constraints,
         [
             fk(None, &["user_id"], t("users"), &[]),
-            fk(
+            fk_cascade(
                 None,
                 &["org_code", "org_region"],
                 t("orgs"),

@@ -12,7 +12,8 @@ use std::collections::BTreeSet;
 use crate::dialect::Dialect;
 
 use super::model::{
-    Column, Constraint, ConstraintKind, Fact, Identity, Index, IndexPart, Name, Schema, Table, View,
+    Action, Column, Constraint, ConstraintKind, Fact, Identity, Index, IndexPart, Name, Schema,
+    Table, View,
 };
 use super::normalize;
 use super::report::{Drift, DriftKind, Report, Unverified};
@@ -515,7 +516,9 @@ impl<'a> Cmp<'a> {
             let (kind, target) = match &c.kind {
                 ConstraintKind::PrimaryKey => (0, None),
                 ConstraintKind::Unique => (1, None),
-                ConstraintKind::ForeignKey { table: to, columns } => {
+                ConstraintKind::ForeignKey {
+                    table: to, columns, ..
+                } => {
                     let columns = if columns.is_empty() {
                         primary_key(schema, to).unwrap_or_default()
                     } else {
@@ -562,6 +565,7 @@ impl<'a> Cmp<'a> {
                 .position(|(i, other)| !matched[i] && key.same(other));
             if let Some(i) = found {
                 matched[i] = true;
+                self.key_actions(sure, key, &ek[i], name, h, e);
                 continue;
             }
             let origin = key
@@ -614,6 +618,77 @@ impl<'a> Cmp<'a> {
                 },
             );
         }
+    }
+
+    /// Compares the actions (`ON DELETE`, `ON UPDATE`) of a foreign key both sides have.
+    /// MySQL does not tell `RESTRICT` from `NO ACTION`.
+    fn key_actions(
+        &mut self,
+        sure: bool,
+        key: &Key<'a>,
+        other: &Key<'a>,
+        name: &Name,
+        h: &'a Table,
+        e: &'a Table,
+    ) {
+        let actions = |key: &Key<'_>| match key.constraint.map(|c| &c.kind) {
+            Some(ConstraintKind::ForeignKey {
+                on_delete,
+                on_update,
+                ..
+            }) => Some((*on_delete, *on_update)),
+            _ => None,
+        };
+        let (Some(mine), Some(theirs)) = (actions(key), actions(other)) else {
+            return;
+        };
+        let same = |a: Action, b: Action| {
+            a == b
+                || (self.dialect == Dialect::Mysql
+                    && matches!(a, Action::Restrict | Action::NoAction)
+                    && matches!(b, Action::Restrict | Action::NoAction))
+        };
+        if same(mine.0, theirs.0) && same(mine.1, theirs.1) {
+            return;
+        }
+        let shown = |(delete, update): (Action, Action)| {
+            format!(
+                "ON DELETE {} ON UPDATE {}",
+                delete.as_sql(),
+                update.as_sql()
+            )
+        };
+        let (Some(hc), Some(ec)) = (key.constraint, other.constraint) else {
+            return;
+        };
+        let d = self.dialect;
+        let replace = |from: &Constraint, to: &Constraint| match (
+            sql::drop_constraint(d, name, from),
+            sql::add_constraint(d, name, to),
+        ) {
+            (Some(drop), Some(add)) => Some(format!("{drop}\n{add}")),
+            _ => None,
+        };
+        let (history, database) = (self.history, self.database);
+        let to_history = replace(ec, hc)
+            .unwrap_or_else(|| sql::sqlite_rebuild_in(database, history, e, &with_name(h, name)).0);
+        let to_database = replace(hc, ec)
+            .unwrap_or_else(|| sql::sqlite_rebuild_in(history, database, &with_name(h, name), e).0);
+        self.drift(
+            sure,
+            Drift {
+                kind: DriftKind::Changed,
+                object_kind: "constraint",
+                object: format!("{name} {}", key.describe()),
+                aspect: "actions",
+                history: Some(shown(mine)),
+                database: Some(shown(theirs)),
+                origin: hc.origin.clone(),
+                database_origin: ec.origin.clone(),
+                to_history,
+                to_database,
+            },
+        );
     }
 
     /// The SQL of a key that one side lacks: `(to_history, to_database)`.

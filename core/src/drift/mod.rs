@@ -19,8 +19,8 @@ pub use generate::{migration, migration_from, schema_sql};
 pub(crate) use sql::names_word;
 
 pub use model::{
-    Column, Composite, Constraint, ConstraintKind, Enum, Fact, Identity, Index, IndexPart, Name,
-    Origin, Schema, Sequence, Table, View,
+    Action, Column, Composite, Constraint, ConstraintKind, Enum, Fact, Identity, Index, IndexPart,
+    Name, Origin, Schema, Sequence, Table, View,
 };
 pub use report::{Drift, DriftKind, Report, Unverified};
 

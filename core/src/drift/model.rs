@@ -186,9 +186,54 @@ pub enum ConstraintKind {
         table: Name,
         /// The referenced columns' keys.
         columns: Vec<String>,
+        /// `ON DELETE`.
+        on_delete: Action,
+        /// `ON UPDATE`.
+        on_update: Action,
     },
     /// `CHECK (expr)`, with the expression as this side spells it when known.
     Check(Option<String>),
+}
+
+/// What a foreign key does when the referenced row is deleted or its key updated.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Action {
+    /// `NO ACTION`, what every engine does unless told otherwise.
+    #[default]
+    NoAction,
+    /// `RESTRICT`.
+    Restrict,
+    /// `CASCADE`.
+    Cascade,
+    /// `SET NULL`.
+    SetNull,
+    /// `SET DEFAULT`.
+    SetDefault,
+}
+
+impl Action {
+    /// As SQL writes it.
+    pub fn as_sql(self) -> &'static str {
+        match self {
+            Action::NoAction => "NO ACTION",
+            Action::Restrict => "RESTRICT",
+            Action::Cascade => "CASCADE",
+            Action::SetNull => "SET NULL",
+            Action::SetDefault => "SET DEFAULT",
+        }
+    }
+
+    /// From SQL's words (`cascade`, `SET NULL`, …), any case.
+    pub fn from_sql(words: &str) -> Option<Action> {
+        match words.trim().to_ascii_lowercase().as_str() {
+            "no action" => Some(Action::NoAction),
+            "restrict" => Some(Action::Restrict),
+            "cascade" => Some(Action::Cascade),
+            "set null" => Some(Action::SetNull),
+            "set default" => Some(Action::SetDefault),
+            _ => None,
+        }
+    }
 }
 
 /// A table constraint.

@@ -119,17 +119,28 @@ pub(crate) fn constraint_clause(dialect: Dialect, constraint: &Constraint) -> St
             format!("PRIMARY KEY ({})", columns(dialect, &constraint.columns))
         }
         ConstraintKind::Unique => format!("UNIQUE ({})", columns(dialect, &constraint.columns)),
-        ConstraintKind::ForeignKey { table, columns: to } => {
+        ConstraintKind::ForeignKey {
+            table,
+            columns: to,
+            on_delete,
+            on_update,
+        } => {
             let to = if to.is_empty() {
                 String::new()
             } else {
                 format!(" ({})", columns(dialect, to))
             };
-            format!(
+            let mut text = format!(
                 "FOREIGN KEY ({}) REFERENCES {}{to}",
                 columns(dialect, &constraint.columns),
                 qualified(dialect, table)
-            )
+            );
+            for (when, action) in [("DELETE", on_delete), ("UPDATE", on_update)] {
+                if *action != super::model::Action::NoAction {
+                    text.push_str(&format!(" ON {when} {}", action.as_sql()));
+                }
+            }
+            text
         }
         ConstraintKind::Check(expr) => {
             // `NOT VALID` is a property of how it was added, not of the check itself.

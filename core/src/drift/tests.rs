@@ -388,3 +388,53 @@ fn a_rename_under_a_view_forgets_its_query_as_written() {
     let report = drift::compare(d, &history, &stored);
     assert!(report.drift.is_empty(), "{:#?}", report.drift);
 }
+
+#[test]
+fn foreign_key_actions_are_compared() {
+    let base = "CREATE TABLE p (id int PRIMARY KEY);\n";
+    let with = |actions: &str| {
+        format!("{base}CREATE TABLE c (id int PRIMARY KEY, p int REFERENCES p (id){actions});")
+    };
+    for d in [Dialect::Postgres, Dialect::Mysql, Dialect::Sqlite] {
+        let none = schema(d, &[&with("")]);
+        let cascade = schema(d, &[&with(" ON DELETE CASCADE ON UPDATE SET NULL")]);
+        let report = drift::compare(d, &none, &cascade);
+        assert_eq!(report.drift.len(), 1, "{d:?}: {:#?}", report.drift);
+        let found = &report.drift[0];
+        assert_eq!((found.kind, found.aspect), (DriftKind::Changed, "actions"));
+        assert_eq!(
+            found.database.as_deref(),
+            Some("ON DELETE CASCADE ON UPDATE SET NULL")
+        );
+        assert!(
+            found
+                .to_database
+                .contains("ON DELETE CASCADE ON UPDATE SET NULL"),
+            "{}",
+            found.to_database
+        );
+        // The migration `diff` writes makes it so.
+        let sql = drift::migration(d, &report, &none, &cascade);
+        assert!(
+            drift::compare(d, &cascade, &schema(d, &[&with(""), &sql]))
+                .drift
+                .is_empty(),
+            "{d:?}:\n{sql}"
+        );
+    }
+    // MySQL does not tell RESTRICT from NO ACTION; PostgreSQL does.
+    let restrict = with(" ON DELETE RESTRICT");
+    let d = Dialect::Mysql;
+    assert!(
+        drift::compare(d, &schema(d, &[&with("")]), &schema(d, &[&restrict]))
+            .drift
+            .is_empty()
+    );
+    let d = Dialect::Postgres;
+    assert_eq!(
+        drift::compare(d, &schema(d, &[&with("")]), &schema(d, &[&restrict]))
+            .drift
+            .len(),
+        1
+    );
+}

@@ -86,6 +86,8 @@ pub(crate) struct Constraint {
     pub columns: Vec<String>,
     /// A foreign key's target and its columns (empty: the target's primary key).
     pub target: Option<(Key, Vec<String>)>,
+    /// A foreign key's `ON DELETE` and `ON UPDATE`.
+    pub actions: (crate::drift::Action, crate::drift::Action),
     /// A check's expression as written.
     pub check: Option<String>,
     pub made: Made,

@@ -260,6 +260,8 @@ impl Replay {
                                 drift::ConstraintKind::ForeignKey {
                                     table: name(target),
                                     columns,
+                                    on_delete: c.actions.0,
+                                    on_update: c.actions.1,
                                 }
                             }
                             ConstraintKind::Check => drift::ConstraintKind::Check(c.check),

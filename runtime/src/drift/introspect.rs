@@ -17,8 +17,8 @@
 use std::collections::BTreeMap;
 
 use driftless_core::drift::{
-    Column, Composite, Constraint, ConstraintKind, Enum, Fact, Identity, Index, IndexPart, Name,
-    Schema, Sequence, Table, View,
+    Action, Column, Composite, Constraint, ConstraintKind, Enum, Fact, Identity, Index, IndexPart,
+    Name, Schema, Sequence, Table, View,
 };
 
 use crate::backend::{Conn, Pool, Sql};
@@ -95,6 +95,31 @@ fn groups<K: PartialEq>(rows: &[Row], key: impl Fn(&Row) -> K) -> Vec<(K, Vec<&R
         }
     }
     out
+}
+
+/// A foreign key's action as PostgreSQL's catalog codes it (`confdeltype`, `confupdtype`).
+fn pg_action(code: Option<&str>) -> Action {
+    match code {
+        Some("r") => Action::Restrict,
+        Some("c") => Action::Cascade,
+        Some("n") => Action::SetNull,
+        Some("d") => Action::SetDefault,
+        _ => Action::NoAction,
+    }
+}
+
+/// [`words_action`] for MySQL, where `RESTRICT` is `NO ACTION`.
+fn mysql_action(words: Option<&str>) -> Action {
+    match words_action(words) {
+        Action::Restrict => Action::NoAction,
+        action => action,
+    }
+}
+
+/// A foreign key's action as MySQL's `REFERENTIAL_CONSTRAINTS` and SQLite's
+/// `pragma_foreign_key_list` spell it (`CASCADE`, `SET NULL`, …).
+fn words_action(words: Option<&str>) -> Action {
+    words.and_then(Action::from_sql).unwrap_or_default()
 }
 
 /// A view's query as the catalog prints it, without surrounding blanks and a final `;`.
@@ -204,7 +229,8 @@ async fn postgres(conn: &mut Conn, sql: &Sql) -> Result<Schema, Error> {
         format!(
             "SELECT {ns}, c.relname::text, k.conname::text, k.contype::text, a.attname::text, \
              {fns}, f.relname::text, fa.attname::text, \
-             CASE WHEN k.contype = 'c' THEN pg_catalog.pg_get_constraintdef(k.oid) END \
+             CASE WHEN k.contype = 'c' THEN pg_catalog.pg_get_constraintdef(k.oid) END, \
+             k.confdeltype::text, k.confupdtype::text \
              FROM pg_catalog.pg_constraint k JOIN pg_catalog.pg_class c ON c.oid = k.conrelid \
              {namespace} \
              LEFT JOIN pg_catalog.pg_class f ON f.oid = k.confrelid \
@@ -341,6 +367,8 @@ async fn postgres(conn: &mut Conn, sql: &Sql) -> Result<Schema, Error> {
                     .filter_map(|r| get(r, 7))
                     .map(str::to_owned)
                     .collect(),
+                on_delete: pg_action(get(first, 9)),
+                on_update: pg_action(get(first, 10)),
             },
             Some("c") => ConstraintKind::Check(get(first, 8).map(str::to_owned)),
             _ => continue,
@@ -489,12 +517,16 @@ async fn mysql(conn: &mut Conn, sql: &Sql) -> Result<Schema, Error> {
             "SELECT CAST(k.TABLE_NAME AS CHAR), CAST(k.CONSTRAINT_NAME AS CHAR), 'f', \
              CAST(k.COLUMN_NAME AS CHAR), CAST(k.REFERENCED_TABLE_SCHEMA AS CHAR), \
              CAST(k.REFERENCED_TABLE_NAME AS CHAR), CAST(k.REFERENCED_COLUMN_NAME AS CHAR), \
-             NULL, LPAD(k.ORDINAL_POSITION, 10, '0') \
+             NULL, LPAD(k.ORDINAL_POSITION, 10, '0'), \
+             CAST(r.DELETE_RULE AS CHAR), CAST(r.UPDATE_RULE AS CHAR) \
              FROM information_schema.KEY_COLUMN_USAGE k \
+             LEFT JOIN information_schema.REFERENTIAL_CONSTRAINTS r \
+             ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME \
+             AND r.TABLE_NAME = k.TABLE_NAME \
              WHERE {} AND k.REFERENCED_TABLE_NAME IS NOT NULL \
              UNION ALL \
              SELECT CAST(tc.TABLE_NAME AS CHAR), CAST(tc.CONSTRAINT_NAME AS CHAR), 'c', NULL, \
-             NULL, NULL, NULL, CAST(cc.CHECK_CLAUSE AS CHAR), '0' \
+             NULL, NULL, NULL, CAST(cc.CHECK_CLAUSE AS CHAR), '0', NULL, NULL \
              FROM information_schema.TABLE_CONSTRAINTS tc \
              JOIN information_schema.CHECK_CONSTRAINTS cc \
              ON cc.CONSTRAINT_SCHEMA = tc.CONSTRAINT_SCHEMA \
@@ -653,6 +685,10 @@ async fn mysql(conn: &mut Conn, sql: &Sql) -> Result<Schema, Error> {
                     name: lower(first, 5),
                 },
                 columns: rows.iter().map(|r| lower(r, 6)).collect(),
+                // MySQL does not tell `RESTRICT` from `NO ACTION`, and reports the default as
+                // `RESTRICT`: both are the replay's `NO ACTION`.
+                on_delete: mysql_action(get(first, 9)),
+                on_update: mysql_action(get(first, 10)),
             }
         } else {
             let clause = text(first, 7);
@@ -778,7 +814,8 @@ async fn sqlite(conn: &mut Conn, sql: &Sql) -> Result<Schema, Error> {
         conn,
         "foreign keys",
         format!(
-            "SELECT m.name, CAST(f.id AS TEXT), f.\"table\", f.\"from\", f.\"to\" \
+            "SELECT m.name, CAST(f.id AS TEXT), f.\"table\", f.\"from\", f.\"to\", \
+             f.on_delete, f.on_update \
              FROM {} ORDER BY m.name, f.id DESC, f.seq",
             tables.replacen(
                 "sqlite_schema m",
@@ -967,6 +1004,8 @@ async fn sqlite(conn: &mut Conn, sql: &Sql) -> Result<Schema, Error> {
                     name: lower(rows[0], 2),
                 },
                 columns: to,
+                on_delete: words_action(get(rows[0], 5)),
+                on_update: words_action(get(rows[0], 6)),
             },
             columns: rows.iter().map(|r| lower(r, 3)).collect(),
             origin: None,

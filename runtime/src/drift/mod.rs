@@ -17,6 +17,6 @@ pub use check::{Drift, HalfApplied};
 /// One difference between the history and the database.
 pub use driftless_core::drift::Drift as Difference;
 pub use driftless_core::drift::{
-    Column, Constraint, ConstraintKind, DriftKind, Enum, Fact, Identity, Index, IndexPart, Name,
-    Origin, Report, Schema, Sequence, Table, Unverified, View, migration, schema_sql,
+    Action, Column, Constraint, ConstraintKind, DriftKind, Enum, Fact, Identity, Index, IndexPart,
+    Name, Origin, Report, Schema, Sequence, Table, Unverified, View, migration, schema_sql,
 };

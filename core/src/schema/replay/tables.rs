@@ -3,9 +3,9 @@
 use std::collections::HashSet;
 
 use sqlparser::ast::{
-    ColumnDef, ColumnOption, CreateTable, CreateTableLikeKind, DataType, Expr, GeneratedAs, Ident,
-    IndexColumn, ObjectName, SelectItem, SelectItemQualifiedWildcardKind, SetExpr, TableConstraint,
-    TableFactor,
+    ColumnDef, ColumnOption, CreateTable, CreateTableLikeKind, DataType, Expr,
+    ForeignKeyConstraint, GeneratedAs, Ident, IndexColumn, ObjectName, ReferentialAction,
+    SelectItem, SelectItemQualifiedWildcardKind, SetExpr, TableConstraint, TableFactor,
 };
 
 use crate::diagnostic::Code;
@@ -16,7 +16,7 @@ use crate::schema::catalog::{
 };
 
 use super::{Certainty, Created, ForeignKeyRef, HELP_FK_PG, HELP_TABLE, Run, Stmt, display};
-use crate::drift::{Fact, Identity, IndexPart};
+use crate::drift::{Action, Fact, Identity, IndexPart};
 use crate::schema::catalog::Made;
 use sqlparser::ast::Spanned;
 
@@ -24,6 +24,8 @@ use sqlparser::ast::Spanned;
 pub(super) struct Detail {
     pub made: Made,
     pub target: Option<(Key, Vec<String>)>,
+    /// A foreign key's `ON DELETE` and `ON UPDATE`.
+    pub actions: (Action, Action),
     pub check: Option<String>,
     /// An index declared with the table (MySQL `INDEX (…)`): its key parts.
     pub parts: Option<Fact<Vec<IndexPart>>>,
@@ -34,13 +36,22 @@ impl Detail {
         Detail {
             made,
             target: None,
+            actions: (Action::NoAction, Action::NoAction),
             check: None,
             parts: None,
         }
     }
 
-    fn foreign(made: Made, reference: &ForeignKeyRef) -> Detail {
+    fn foreign(made: Made, reference: &ForeignKeyRef, fk: &ForeignKeyConstraint) -> Detail {
+        let action = |a: Option<ReferentialAction>| match a {
+            None | Some(ReferentialAction::NoAction) => Action::NoAction,
+            Some(ReferentialAction::Restrict) => Action::Restrict,
+            Some(ReferentialAction::Cascade) => Action::Cascade,
+            Some(ReferentialAction::SetNull) => Action::SetNull,
+            Some(ReferentialAction::SetDefault) => Action::SetDefault,
+        };
         Detail {
+            actions: (action(fk.on_delete), action(fk.on_update)),
             target: Some((
                 reference.target.key.clone(),
                 reference
@@ -525,7 +536,7 @@ impl Replay {
                         name.or(fk.name.as_ref()),
                         ConstraintKind::ForeignKey,
                         one,
-                        Detail::foreign(made, &reference),
+                        Detail::foreign(made, &reference, fk),
                     );
                     fks.push(reference);
                 }
@@ -591,7 +602,7 @@ impl Replay {
                     fk.name.as_ref().or(fk.index_name.as_ref()),
                     ConstraintKind::ForeignKey,
                     &columns,
-                    Detail::foreign(made, &reference),
+                    Detail::foreign(made, &reference, fk),
                 );
                 fks.push(reference);
             }
@@ -737,6 +748,7 @@ impl Replay {
                             generated: true,
                             columns: columns.to_vec(),
                             target: detail.target,
+                            actions: detail.actions,
                             check: detail.check,
                             made: detail.made,
                         });
@@ -799,6 +811,7 @@ impl Replay {
                 generated,
                 columns: columns.to_vec(),
                 target: detail.target,
+                actions: detail.actions,
                 check: detail.check,
                 made,
             });
@@ -864,6 +877,7 @@ impl Replay {
             generated: true,
             columns: columns.to_vec(),
             target: None,
+            actions: Default::default(),
             check: None,
             made,
         });
