@@ -111,7 +111,8 @@ pub fn migration_from(
         }
     };
     for (phase_of, _, d) in items {
-        if phase_of > 1 {
+        // After the tables, renames, columns and keys: what a deferred key references exists.
+        if phase_of > 4 {
             flush(&mut out, &mut later);
         }
         if d.object_kind == "view"

@@ -438,3 +438,44 @@ fn foreign_key_actions_are_compared() {
         1
     );
 }
+
+#[test]
+fn a_new_tables_key_to_a_table_renamed_into_place_waits_for_the_rename() {
+    let d = Dialect::Postgres;
+    let from = schema(
+        d,
+        &["CREATE TABLE old_users (id int PRIMARY KEY, email text, name text);"],
+    );
+    let to = schema(
+        d,
+        &[
+            "CREATE TABLE users (id int PRIMARY KEY, email text, name text);\n\
+           CREATE TABLE posts (id int PRIMARY KEY, author int REFERENCES users (id));",
+        ],
+    );
+    let report = drift::compare(d, &from, &to);
+    let sql = drift::migration(d, &report, &from, &to);
+    let at = |needle: &str| {
+        sql.find(needle)
+            .unwrap_or_else(|| panic!("`{needle}` in:\n{sql}"))
+    };
+    assert!(
+        at("RENAME TO \"users\"") < at("ALTER TABLE \"posts\" ADD"),
+        "{sql}"
+    );
+    assert!(
+        drift::compare(
+            d,
+            &to,
+            &schema(
+                d,
+                &[&format!(
+                    "CREATE TABLE old_users (id int PRIMARY KEY, email text, name text);\n{sql}"
+                )]
+            )
+        )
+        .drift
+        .is_empty(),
+        "{sql}"
+    );
+}
